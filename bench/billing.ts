@@ -1,0 +1,432 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { Dialect } from "../src/db/connect.js";
+import { monthlyBill } from "../src/cloudfoundry/billing.js";
+import { type BillResult, benchBill, benchLimit, type LimitResult, type Timing } from "./billing/bill.js";
+import { benchCandidates, type CandidatesResult } from "./billing/candidates.js";
+import { BENCH_MONTH, type FoundationSize, foundationSize, type Loaded } from "./billing/foundation.js";
+import {
+  type IngestResult,
+  ingest,
+  openBenchDatabase,
+  postgresUnreachable,
+  type SimProcess,
+  startSimProcess,
+} from "./billing/ingest.js";
+import { type ProfileSummary, summariseProfile } from "./lib/cpuprofile.js";
+import { round } from "./lib/stats.js";
+
+export const DEFAULT_OPTIONS = { events: 1_000_000, orgs: 1000, fetchLimit: 100, runs: 3 } as const;
+/** The issue's target for the bill of one month for all orgs on SQLite. */
+export const BILL_MAX_SECONDS = 10;
+/** What the simulator's v3 endpoints accept per page; the collector itself stops at 100 (paas-billing's page). */
+const SIM_MAX_PER_PAGE = 5000;
+const SEED = 20261001;
+const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
+
+export interface BillingBenchOptions {
+  events: number;
+  orgs: number;
+  fetchLimit: number;
+  runs: number;
+  /** PostgreSQL to repeat ingest and bill on; undefined runs SQLite only. */
+  pgUrl?: string | undefined;
+  /** Write V8 CPU profiles of the SQLite ingest and of one more (untimed) bill run, and summarise them. */
+  profile?: boolean;
+  /** Time the bench's copies of the code with the changes it proposes against the originals, on SQLite. */
+  candidates?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Target {
+  name: string;
+  measured: string;
+  pass: boolean;
+}
+
+export interface DialectResult {
+  dialect: Dialect;
+  ingest: IngestResult;
+  bill: BillResult;
+  /** ours / limit, best against best, by wall time and by CPU time. */
+  ratio_best: number;
+  ratio_median: number;
+  ratio_best_cpu: number;
+  profiles: ProfileSummary[];
+}
+
+export interface BillingBenchResult {
+  bench: "billing";
+  started_at: string;
+  machine: {
+    cpus: number;
+    cpu_model: string;
+    memory_mb: number;
+    node: string;
+    platform: string;
+    /** 1-minute load average before the bench: anything else running inflates wall times. */
+    load_average: number;
+  };
+  config: { events: number; orgs: number; fetch_limit: number; runs: number; seed: number; month: string };
+  foundation: FoundationSize & Loaded & { sim_rss_mb: number };
+  limit: LimitResult;
+  databases: DialectResult[];
+  candidates: CandidatesResult | null;
+  /** Why a part did not run, e.g. PostgreSQL unreachable. */
+  skipped: string[];
+  targets: Target[];
+  /** Peak resident set of this process (ingest and bill; the simulator is another process). */
+  peak_rss_mb: number;
+  duration_seconds: number;
+}
+
+const ratio = (ours: number, limit: number) => round(ours / Math.max(limit, 1e-9), 2);
+
+async function profiled<T>(file: string, task: () => Promise<T>): Promise<{ value: T; summary: ProfileSummary }> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  let value: T;
+  try {
+    value = await task();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+  return { value, summary: await summariseProfile(file) };
+}
+
+async function benchDatabase(
+  dialect: Dialect,
+  sim: SimProcess,
+  options: BillingBenchOptions,
+  profileStem: string | undefined,
+  withLimit: boolean,
+): Promise<{
+  ingest: IngestResult;
+  bill: BillResult;
+  profiles: ProfileSummary[];
+  limit?: LimitResult;
+  candidates?: CandidatesResult;
+}> {
+  const log = options.log ?? (() => undefined);
+  const db = await openBenchDatabase(dialect, options.pgUrl, sim.url, options.fetchLimit);
+  const deps = { db: db.ctx.database.db, settings: db.ctx.settings, plans: db.ctx.plans };
+  const profiles: ProfileSummary[] = [];
+  try {
+    log(`${dialect}: ingest of ${options.events.toLocaleString("en")} events, ${options.fetchLimit} per page`);
+    const ingestRun = () => ingest(db, sim, options.fetchLimit);
+    let ingested: IngestResult;
+    if (profileStem) {
+      const run = await profiled(`${profileStem}-${dialect}-ingest.cpuprofile`, ingestRun);
+      ingested = run.value;
+      profiles.push(run.summary);
+    } else {
+      ingested = await ingestRun();
+    }
+    log(
+      `  ${ingested.stored} events in ${ingested.seconds.toFixed(1)} s: ${Math.round(ingested.events_per_second)}/s, ` +
+        `${ingested.pages} pages`,
+    );
+    log(`${dialect}: monthlyBill ${BENCH_MONTH} for all orgs, ${options.runs} runs, alternating with its stages`);
+    const bill = await benchBill(deps, BENCH_MONTH, options.runs, log);
+    let limit: LimitResult | undefined;
+    if (withLimit) {
+      log("limit: priceIntervals over the month's intervals, built once");
+      limit = await benchLimit(deps, BENCH_MONTH, options.runs, log);
+    }
+    if (profileStem) {
+      const run = await profiled(`${profileStem}-${dialect}-bill.cpuprofile`, () =>
+        monthlyBill(deps, BENCH_MONTH, undefined),
+      );
+      profiles.push(run.summary);
+    }
+    const candidates =
+      options.candidates && dialect === "sqlite"
+        ? await benchCandidates(deps, BENCH_MONTH, options.runs, log)
+        : undefined;
+    return { ingest: ingested, bill, profiles, ...(limit ? { limit } : {}), ...(candidates ? { candidates } : {}) };
+  } finally {
+    await db.cleanup();
+  }
+}
+
+function targets(options: BillingBenchOptions, databases: DialectResult[]): Target[] {
+  const out: Target[] = [];
+  for (const d of databases) {
+    const b = d.bill;
+    if (d.dialect === "sqlite") {
+      out.push({
+        name: `sqlite monthlyBill for all orgs ≤ ${BILL_MAX_SECONDS} s (best of ${b.ours.runs_s.length})`,
+        measured: `${b.ours.best_s} s (CPU ${b.ours.best_cpu_s} s)`,
+        pass: b.ours.best_s <= BILL_MAX_SECONDS,
+      });
+    }
+    out.push({
+      name: `${d.dialect}: every event stored`,
+      measured: `${d.ingest.stored} of ${options.events}`,
+      pass: d.ingest.stored === options.events,
+    });
+    out.push({
+      name: `${d.dialect}: the bill covers every org, is priced in full and equals the sum of its stages`,
+      measured: `${b.orgs} orgs, ${b.unpriced} unpriced, ${b.total_ex_vat} ex VAT (stages ${b.split_total_ex_vat})`,
+      pass:
+        b.orgs === options.orgs &&
+        b.unpriced === 0 &&
+        Number(b.total_ex_vat) > 0 &&
+        b.total_ex_vat === b.split_total_ex_vat,
+    });
+  }
+  return out;
+}
+
+export async function runBillingBench(options: BillingBenchOptions): Promise<BillingBenchResult> {
+  const log = options.log ?? (() => undefined);
+  const startedAt = new Date();
+  const started = performance.now();
+  const cpus = os.cpus();
+  const machine = {
+    cpus: cpus.length,
+    cpu_model: cpus[0]?.model ?? "unknown",
+    memory_mb: Math.round(os.totalmem() / 1024 / 1024),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    load_average: round(os.loadavg()[0] ?? 0, 2),
+  };
+  const skipped: string[] = [];
+  const stamp = startedAt
+    .toISOString()
+    .replaceAll(":", "-")
+    .replace(/\.\d+Z$/, "Z");
+  if (options.profile) await mkdir(RESULTS, { recursive: true });
+  const profileStem = options.profile ? join(RESULTS, `billing-${stamp}`) : undefined;
+
+  log(`simulator: generating ${options.events.toLocaleString("en")} events for ${options.orgs} orgs`);
+  const sim = await startSimProcess({ events: options.events, orgs: options.orgs, seed: SEED });
+  const databases: DialectResult[] = [];
+  let limit: LimitResult | undefined;
+  let candidates: CandidatesResult | null = null;
+  try {
+    log(`  ${sim.loaded.seconds.toFixed(1)} s, simulator RSS ${sim.rss_mb} MB`);
+    const dialects: Dialect[] = ["sqlite"];
+    if (options.pgUrl) {
+      const unreachable = await postgresUnreachable(options.pgUrl);
+      if (unreachable) skipped.push(`PostgreSQL skipped: ${unreachable}`);
+      else dialects.push("postgres");
+    } else {
+      skipped.push("PostgreSQL skipped: no --pg URL and no FLEETLEDGER_TEST_DATABASE_URL");
+    }
+    for (const dialect of dialects) {
+      // The limit has no storage, so it is timed once, on the intervals SQLite gives.
+      const run = await benchDatabase(dialect, sim, options, profileStem, limit === undefined);
+      limit ??= run.limit;
+      candidates ??= run.candidates ?? null;
+      const l = limit?.timing;
+      if (!l) throw new Error("the limit was not measured");
+      const ours: Timing = run.bill.ours;
+      databases.push({
+        dialect,
+        ingest: run.ingest,
+        bill: run.bill,
+        ratio_best: ratio(ours.best_s, l.best_s),
+        ratio_median: ratio(ours.median_s, l.median_s),
+        ratio_best_cpu: ratio(ours.best_cpu_s, l.best_cpu_s),
+        profiles: run.profiles,
+      });
+    }
+  } finally {
+    await sim.stop();
+  }
+  if (!limit) throw new Error("no database was benchmarked");
+  return {
+    bench: "billing",
+    started_at: startedAt.toISOString(),
+    machine,
+    config: {
+      events: options.events,
+      orgs: options.orgs,
+      fetch_limit: options.fetchLimit,
+      runs: options.runs,
+      seed: SEED,
+      month: BENCH_MONTH,
+    },
+    foundation: { ...foundationSize(options.orgs), ...sim.loaded, sim_rss_mb: sim.rss_mb },
+    limit,
+    databases,
+    candidates,
+    skipped,
+    targets: targets(options, databases),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    duration_seconds: round((performance.now() - started) / 1000, 1),
+  };
+}
+
+const s = (t: Timing) => `${t.best_s.toFixed(2)} / ${t.median_s.toFixed(2)}`;
+const n = (value: number) => value.toLocaleString("en");
+
+export function formatReport(r: BillingBenchResult): string {
+  const m = r.machine;
+  const f = r.foundation;
+  const lines = [
+    `Fleetledger Cloud Foundry billing bench: ${n(r.config.events)} usage events of ${n(f.orgs)} orgs, bill of ${r.config.month}; ` +
+      `${r.config.runs} runs, best / median`,
+    `machine: ${m.cpus} × ${m.cpu_model}, ${n(m.memory_mb)} MB RAM, Node ${m.node}, ${m.platform}, load average ${m.load_average} before the run`,
+    "",
+    `foundation: ${n(f.orgs)} orgs, ${n(f.spaces)} spaces, ${n(f.apps)} apps, ${n(f.service_instances)} service instances; ` +
+      `${n(f.app_events)} app + ${n(f.service_events)} service events from ${f.first_event} to ${f.last_event} ` +
+      `(${n(f.before_month)} before the month, ${n(f.in_month)} in it, ${n(f.after_month)} after); ` +
+      `generated into the simulator in ${f.seconds.toFixed(1)} s, simulator RSS ${n(f.sim_rss_mb)} MB`,
+    "",
+    "| database | collector | events/page | events | pages | s | events/s | ms/page | CPU s ours / simulator |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...r.databases.map((d) => {
+      const i = d.ingest;
+      const simCpu = i.sim_cpu_seconds === null ? "n/a" : i.sim_cpu_seconds.toFixed(1);
+      return `| ${d.dialect} | ${i.collector} | ${i.fetch_limit} | ${n(i.stored)} | ${n(i.pages)} | ${i.seconds.toFixed(1)} | ${n(Math.round(i.events_per_second))} | ${i.ms_per_page.toFixed(1)} | ${i.cpu_seconds.toFixed(1)} / ${simCpu} |`;
+    }),
+    "",
+    `| database | monthlyBill s | CPU s (best) | orgs | events loaded | intervals | billable events | total inc VAT | ≤ ${BILL_MAX_SECONDS} s |`,
+    "|---|---|---|---|---|---|---|---|---|",
+    ...r.databases.map((d) => {
+      const b = d.bill;
+      const verdict = d.dialect === "sqlite" ? (b.ours.best_s <= BILL_MAX_SECONDS ? "PASS" : "FAIL") : "—";
+      return `| ${d.dialect} | ${s(b.ours)} | ${b.ours.best_cpu_s.toFixed(2)} | ${n(b.orgs)} | ${n(b.events_loaded)} | ${n(b.intervals)} | ${n(b.billable_events)} | ${b.total_inc_vat} | ${verdict} |`;
+    }),
+    "",
+    "where monthlyBill's time goes (each stage timed alone, s best / median):",
+    "",
+    "| database | loadEvents (SQL + JSON.parse) | buildIntervals | priceIntervals | groupBill + sumPrices | rest (revisions), median s / CPU s |",
+    "|---|---|---|---|---|---|",
+    ...r.databases.map((d) => {
+      const p = d.bill.split;
+      return `| ${d.dialect} | ${s(p.load)} | ${s(p.intervals)} | ${s(p.price)} | ${s(p.group)} | ${d.bill.rest_median_s.toFixed(2)} / ${d.bill.rest_median_cpu_s.toFixed(2)} |`;
+    }),
+    "",
+    `limit: priceIntervals over the same ${n(r.limit.intervals)} intervals with no storage: ${s(r.limit.timing)} s, ` +
+      `CPU ${r.limit.timing.best_cpu_s.toFixed(2)} s`,
+    ...r.databases.map(
+      (d) =>
+        `  ${d.dialect}: ours / limit ${d.ratio_best}× best, ${d.ratio_median}× median, ${d.ratio_best_cpu}× by CPU`,
+    ),
+  ];
+  for (const d of r.databases) {
+    for (const p of d.profiles) {
+      lines.push(
+        "",
+        `profile ${p.file} (${n(p.busy_ms)} ms busy): ${p.by_area
+          .slice(0, 8)
+          .map((a) => `${a.name} ${a.percent}%`)
+          .join(", ")}`,
+        ...p.top_functions.slice(0, 10).map((t) => `  ${t.percent.toFixed(1).padStart(5)}%  ${t.name}`),
+      );
+    }
+  }
+  const c = r.candidates;
+  if (c) {
+    const t = (x: Timing) => `${x.best_s.toFixed(2)} s (CPU ${x.best_cpu_s.toFixed(2)})`;
+    lines.push(
+      "",
+      "candidates (SQLite; original vs the bench's changed copy, best of the runs):",
+      "",
+      "| change | original | candidate | speed-up wall / CPU | same output |",
+      "|---|---|---|---|---|",
+      ...c.candidates.map(
+        (x) =>
+          `| ${x.name} | ${t(x.original)} | ${t(x.candidate)} | ${x.speedup_best}× / ${x.speedup_best_cpu}× | ${x.same_output ? "yes" : "NO"} |`,
+      ),
+      "",
+      `loading, part by part: rows ${t(c.load.rows)}, JSON.parse of ${c.load.entity_bytes_mean}-byte entities ${t(c.load.json_parse)}, ` +
+        `normalizeEntity ${t(c.load.normalize)}; JSON.parse of the ${c.load.normalized_bytes_mean}-byte normalized form instead ${t(c.load.normalized_parse)}`,
+      "",
+      "storing into the full database through cfEventStore.store (copies of stored events under new guids):",
+      "",
+      "| variant | events/transaction | events/s | CPU s | KB written / event | KB read / event |",
+      "|---|---|---|---|---|---|",
+      ...c.store.map(
+        (v) =>
+          `| ${v.name} | ${n(v.events_per_transaction)} | ${n(v.events_per_second)} | ${v.cpu_seconds.toFixed(2)} | ${v.written_kb_per_event ?? "n/a"} | ${v.read_kb_per_event ?? "n/a"} |`,
+      ),
+    );
+  }
+  lines.push(
+    ...r.skipped.map((note) => `note: ${note}`),
+    "",
+    "targets:",
+    ...r.targets.map((t) => `  ${t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.measured}`),
+    "",
+    `peak RSS ${n(r.peak_rss_mb)} MB (simulator apart); total ${r.duration_seconds} s`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+export const USAGE = `usage: npm run bench -- billing [options]
+
+Generates a month of Cloud Foundry usage events (fixed seed) into the simulator, run in its own process; collects
+them with syncOnce into a fresh database; then times monthlyBill for ${BENCH_MONTH} for all orgs (target ≤ ${BILL_MAX_SECONDS} s on
+SQLite), each of its stages alone, and the limit: priceIntervals over the same intervals with no storage.
+Writes bench/results/billing-<timestamp>.json.
+
+options:
+  --events N         usage events (default ${n(DEFAULT_OPTIONS.events)})
+  --orgs N           organizations, each 2 spaces of 5 apps and 2 service instances (default ${n(DEFAULT_OPTIONS.orgs)})
+  --fetch-limit N    events per page, 1 to ${SIM_MAX_PER_PAGE} (default ${DEFAULT_OPTIONS.fetchLimit}, paas-billing's); syncOnce takes at most 100,
+                     so larger pages go through a bench copy of its page loop
+  --runs N           timed runs of the bill, its stages and the limit (default ${DEFAULT_OPTIONS.runs})
+  --pg URL|off       also PostgreSQL, in a fresh schema (default FLEETLEDGER_TEST_DATABASE_URL, else off)
+  --profile          CPU profiles of the SQLite ingest and one more bill run, summarised, next to the JSON
+  --candidates       on SQLite, also time the bench's copies of monthlyBill's code with the changes it proposes
+                     against the originals (same output checked by hash)
+  -h, --help         this text
+`;
+
+function positive(name: string, value: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0 || parsed > max) {
+    throw new RangeError(`--${name} must be an integer from 1 to ${max} (got "${value}")`);
+  }
+  return parsed;
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      events: { type: "string" },
+      orgs: { type: "string" },
+      "fetch-limit": { type: "string" },
+      runs: { type: "string" },
+      pg: { type: "string" },
+      profile: { type: "boolean" },
+      candidates: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const pg = values.pg ?? process.env.FLEETLEDGER_TEST_DATABASE_URL ?? "off";
+  const result = await runBillingBench({
+    events: positive("events", values.events, DEFAULT_OPTIONS.events),
+    orgs: positive("orgs", values.orgs, DEFAULT_OPTIONS.orgs),
+    fetchLimit: positive("fetch-limit", values["fetch-limit"], DEFAULT_OPTIONS.fetchLimit, SIM_MAX_PER_PAGE),
+    runs: positive("runs", values.runs, DEFAULT_OPTIONS.runs),
+    pgUrl: pg === "off" ? undefined : pg,
+    profile: values.profile ?? false,
+    candidates: values.candidates ?? false,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(formatReport(result));
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, `billing-${result.started_at.replaceAll(":", "-").replace(/\.\d+Z$/, "Z")}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`\nresult: ${file}\n`);
+  return result.targets.every((t) => t.pass) ? 0 : 1;
+}

@@ -1,0 +1,308 @@
+import type { Kysely } from "kysely";
+import type { Settings } from "../config/schema.js";
+import type { DB } from "../db/types.js";
+import { Money, roundMinor } from "../billing/decimal.js";
+import {
+  type CompiledPlans,
+  compilePlans,
+  type CurrencyRate,
+  type PricingPlan,
+  type VatRate,
+} from "../billing/plans.js";
+import { type BillableEvent, priceIntervals, sumPrices, type UnpricedUsage } from "../billing/pricing.js";
+import { iso } from "../lib/time.js";
+import { parseDuration } from "../lib/duration.js";
+import { normalizeEntity, resourceTransition, type EventKind, type UsageEvent } from "./events.js";
+import { buildIntervals, type UsageInterval } from "./intervals.js";
+
+/** Pricing plans, VAT and currency rates from settings, compiled (and so validated) once at start. */
+export function compileBillingSettings(settings: Settings): CompiledPlans {
+  const b = settings.billing;
+  return compilePlans(
+    b.pricing_plans as PricingPlan[],
+    b.vat_rates.map((r) => ({ ...r, rate: String(r.rate) })) as VatRate[],
+    b.currency_rates.map((r) => ({ ...r, rate: String(r.rate) })) as CurrencyRate[],
+  );
+}
+
+/** The organization and resource an event concerns, for indexing stored events. */
+export function indexEvent(kind: EventKind, entity: unknown): { org_guid: string; resource_guid: string } {
+  const normalized = normalizeEntity(kind, entity);
+  const transition = resourceTransition(normalized);
+  const n = normalized as unknown as Record<string, unknown>;
+  const fallback = String(n.app_guid ?? n.service_instance_guid ?? "");
+  return { org_guid: String(n.org_guid ?? ""), resource_guid: transition?.resource_guid ?? fallback };
+}
+
+export interface Range {
+  /** ISO times, [start, stop). */
+  start: string;
+  stop: string;
+}
+
+/** Validates paas-billing's `range_start`/`range_stop` (YYYY-MM-DD, start before stop). */
+export function parseRange(rangeStart: unknown, rangeStop: unknown): Range | string {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  if (typeof rangeStart !== "string" || !day.test(rangeStart) || Number.isNaN(Date.parse(rangeStart))) {
+    return "range_start must be a date YYYY-MM-DD";
+  }
+  if (typeof rangeStop !== "string" || !day.test(rangeStop) || Number.isNaN(Date.parse(rangeStop))) {
+    return "range_stop must be a date YYYY-MM-DD";
+  }
+  if (rangeStop <= rangeStart) return "range_stop must be after range_start";
+  return { start: `${rangeStart}T00:00:00.000Z`, stop: `${rangeStop}T00:00:00.000Z` };
+}
+
+export interface BillingDeps {
+  db: Kysely<DB>;
+  settings: Settings;
+  plans: CompiledPlans;
+  onUnpriced?: (usage: UnpricedUsage) => void;
+}
+
+/** Stored events of some organizations (all when `orgs` is undefined) created before `until`, in event order. */
+export async function loadEvents(
+  db: Kysely<DB>,
+  orgs: readonly string[] | undefined,
+  until: string,
+): Promise<UsageEvent[]> {
+  if (orgs && orgs.length === 0) return [];
+  let query = db
+    .selectFrom("cf_usage_events")
+    .select(["id", "guid", "kind", "created_at", "entity"])
+    .where("created_at", "<", until)
+    .orderBy("created_at")
+    .orderBy("id");
+  if (orgs) query = query.where("org_guid", "in", orgs);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    guid: r.guid,
+    kind: r.kind,
+    created_at: r.created_at,
+    seq: r.id,
+    entity: JSON.parse(r.entity) as Record<string, unknown>,
+  }));
+}
+
+/**
+ * Usage intervals overlapping the range. Open intervals end at `openUntil` (now for actual usage, the range's end
+ * for a forecast).
+ */
+export async function usageIntervals(
+  deps: BillingDeps,
+  range: Range,
+  orgs: readonly string[] | undefined,
+  openUntil: string,
+): Promise<UsageInterval[]> {
+  const cf = deps.settings.cloudfoundry;
+  const until = openUntil < range.stop ? openUntil : range.stop;
+  const events = await loadEvents(deps.db, orgs, until);
+  return buildIntervals(events, {
+    now: openUntil,
+    excludedSpaces: cf.excluded_spaces,
+    stagingTimeoutMs: parseDuration(cf.staging_max_duration) ?? 3_600_000,
+  }).filter((i) => i.stop > range.start && i.start < range.stop);
+}
+
+export async function billableEvents(
+  deps: BillingDeps,
+  range: Range,
+  orgs: readonly string[] | undefined,
+  now = new Date(),
+): Promise<BillableEvent[]> {
+  const intervals = await usageIntervals(deps, range, orgs, iso(now));
+  return priceIntervals(intervals, deps.plans, {
+    rangeStart: range.start,
+    rangeStop: range.stop,
+    currency: deps.settings.billing.currency,
+    ceilScope: deps.settings.billing.ceil_scope,
+    onUnpriced: deps.onUnpriced ?? (() => undefined),
+  });
+}
+
+export interface BillLine {
+  plan_guid: string;
+  plan_name: string;
+  resource_type: string;
+  resources: number;
+  ex_vat: string;
+  inc_vat: string;
+}
+
+export interface SpaceBill {
+  space_guid: string;
+  space_name: string;
+  ex_vat: string;
+  inc_vat: string;
+  lines: BillLine[];
+}
+
+export interface OrgBill {
+  org_guid: string;
+  org_name: string;
+  /** Rounded to the currency's minor unit (banker's rounding); lines keep exact amounts. */
+  ex_vat: string;
+  inc_vat: string;
+  spaces: SpaceBill[];
+  revision?: number;
+  previous?: { revision: number; ex_vat: string; inc_vat: string };
+}
+
+export interface Bill {
+  month: string;
+  currency: string;
+  status: "open" | "closed";
+  generated_at: string;
+  orgs: OrgBill[];
+  totals: { ex_vat: string; inc_vat: string };
+  /** For the running month: what was used so far, and that usage continued to the end of the month. */
+  month_to_date?: { ex_vat: string; inc_vat: string };
+  forecast?: { ex_vat: string; inc_vat: string };
+}
+
+export function monthRange(month: string): Range {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new RangeError(`month must be YYYY-MM (got "${month}")`);
+  const [y, m] = month.split("-").map(Number) as [number, number];
+  return { start: iso(Date.UTC(y, m - 1, 1)), stop: iso(Date.UTC(y, m, 1)) };
+}
+
+/** Groups priced events into org → space → plan lines. */
+export function groupBill(events: readonly BillableEvent[]): OrgBill[] {
+  const orgs = new Map<
+    string,
+    {
+      name: string;
+      spaces: Map<string, { name: string; lines: Map<string, BillLine & { set: Set<string>; ex: Money; inc: Money }> }>;
+    }
+  >();
+  for (const e of events) {
+    const org = orgs.get(e.org_guid) ?? { name: e.org_name, spaces: new Map() };
+    orgs.set(e.org_guid, org);
+    const space = org.spaces.get(e.space_guid) ?? { name: e.space_name, lines: new Map() };
+    org.spaces.set(e.space_guid, space);
+    const key = `${e.plan_guid}\u0000${e.resource_type}`;
+    const line = space.lines.get(key) ?? {
+      plan_guid: e.plan_guid,
+      // A bill names the pricing plan that priced the usage; the event's own plan name is CF's service plan name.
+      plan_name: e.price.details[0]?.plan_name ?? e.plan_name,
+      resource_type: e.resource_type,
+      resources: 0,
+      ex_vat: "0",
+      inc_vat: "0",
+      set: new Set<string>(),
+      ex: new Money(0),
+      inc: new Money(0),
+    };
+    line.set.add(e.resource_guid);
+    line.ex = line.ex.plus(e.price.ex_vat);
+    line.inc = line.inc.plus(e.price.inc_vat);
+    space.lines.set(key, line);
+  }
+  return [...orgs.entries()]
+    .map(([org_guid, org]) => {
+      let orgEx = new Money(0);
+      let orgInc = new Money(0);
+      const spaces = [...org.spaces.entries()]
+        .map(([space_guid, space]) => {
+          let ex = new Money(0);
+          let inc = new Money(0);
+          const lines = [...space.lines.values()]
+            .map(({ set, ex: lineEx, inc: lineInc, ...line }) => {
+              ex = ex.plus(lineEx);
+              inc = inc.plus(lineInc);
+              return { ...line, resources: set.size, ex_vat: lineEx.toFixed(), inc_vat: lineInc.toFixed() };
+            })
+            .sort((a, b) => a.plan_name.localeCompare(b.plan_name) || a.resource_type.localeCompare(b.resource_type));
+          orgEx = orgEx.plus(ex);
+          orgInc = orgInc.plus(inc);
+          return { space_guid, space_name: space.name, ex_vat: roundMinor(ex), inc_vat: roundMinor(inc), lines };
+        })
+        .sort((a, b) => a.space_name.localeCompare(b.space_name));
+      return { org_guid, org_name: org.name, ex_vat: roundMinor(orgEx), inc_vat: roundMinor(orgInc), spaces };
+    })
+    .sort((a, b) => a.org_name.localeCompare(b.org_name));
+}
+
+/**
+ * The bill of a month. A running month also gets its month-to-date figure and a forecast (everything running now
+ * keeps running to the month's end). A closed month keeps revisions: when late events change an organization's
+ * total, the bill shows a new revision with the previous totals.
+ */
+export async function monthlyBill(
+  deps: BillingDeps,
+  month: string,
+  orgs: readonly string[] | undefined,
+  now = new Date(),
+): Promise<Bill> {
+  const range = monthRange(month);
+  const closed = range.stop <= iso(now);
+  const events = await billableEvents(deps, range, orgs, closed ? new Date(range.stop) : now);
+  const grouped = groupBill(events);
+  const totals = sumPrices(events);
+  const bill: Bill = {
+    month,
+    currency: deps.settings.billing.currency,
+    status: closed ? "closed" : "open",
+    generated_at: iso(now),
+    orgs: grouped,
+    totals: { ex_vat: roundMinor(new Money(totals.ex_vat)), inc_vat: roundMinor(new Money(totals.inc_vat)) },
+  };
+  if (!closed) {
+    const forecastEvents = await billableEvents(deps, range, orgs, new Date(range.stop));
+    const forecast = sumPrices(forecastEvents);
+    bill.month_to_date = bill.totals;
+    bill.forecast = {
+      ex_vat: roundMinor(new Money(forecast.ex_vat)),
+      inc_vat: roundMinor(new Money(forecast.inc_vat)),
+    };
+    return bill;
+  }
+  for (const org of grouped) await recordRevision(deps.db, month, org, range.stop, now);
+  return bill;
+}
+
+async function recordRevision(db: Kysely<DB>, month: string, org: OrgBill, monthEnd: string, now: Date): Promise<void> {
+  const lastEvent = await db
+    .selectFrom("cf_usage_events")
+    .select((eb) => eb.fn.max("id").as("id"))
+    .where("org_guid", "=", org.org_guid)
+    .where("created_at", "<", monthEnd)
+    .executeTakeFirst();
+  const lastEventId = Number(lastEvent?.id ?? 0);
+  const latest = await db
+    .selectFrom("bill_revisions")
+    .selectAll()
+    .where("month", "=", month)
+    .where("org_guid", "=", org.org_guid)
+    .orderBy("revision", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const unchanged = latest && latest.ex_vat === org.ex_vat && latest.inc_vat === org.inc_vat;
+  const revision = unchanged ? latest.revision : (latest?.revision ?? 0) + 1;
+  if (!unchanged) {
+    await db
+      .insertInto("bill_revisions")
+      .values({
+        month,
+        org_guid: org.org_guid,
+        revision,
+        ex_vat: org.ex_vat,
+        inc_vat: org.inc_vat,
+        last_event_id: lastEventId,
+        created_at: iso(now),
+      })
+      .onConflict((oc) => oc.columns(["month", "org_guid", "revision"]).doNothing())
+      .execute();
+  }
+  org.revision = revision;
+  if (revision > 1) {
+    const previous = await db
+      .selectFrom("bill_revisions")
+      .select(["revision", "ex_vat", "inc_vat"])
+      .where("month", "=", month)
+      .where("org_guid", "=", org.org_guid)
+      .where("revision", "=", revision - 1)
+      .executeTakeFirst();
+    if (previous) org.previous = previous;
+  }
+}

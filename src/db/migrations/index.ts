@@ -1,0 +1,25 @@
+import type { Kysely } from "kysely";
+import type { Migration, MigrationProvider } from "kysely/migration";
+import type { Dialect } from "../connect.js";
+import * as foundation from "./001_foundation.js";
+import * as vsphere from "./002_vsphere.js";
+import * as cloudfoundry from "./003_cloudfoundry.js";
+
+type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
+
+const ALL: Record<string, DialectMigration> = {
+  "001_foundation": foundation,
+  "002_vsphere": vsphere,
+  "003_cloudfoundry": cloudfoundry,
+};
+
+/** Migrations are code, bundled in order; each receives the dialect so DDL differences stay inside migrations/. */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, m] of Object.entries(ALL)) out[name] = { up: (db) => m.up(db, dialect) };
+      return out;
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import type { Kysely, Transaction } from "kysely";
+import type { DB } from "../db/types.js";
+import { upsertAlert } from "../alerts/store.js";
+import { addMinutes, iso } from "../lib/time.js";
+import { systemLabels } from "../systems/registry.js";
+import { diffDocuments } from "./differ.js";
+import { classify, type Classification } from "./rules.js";
+import type { InventoryRules } from "./settings.js";
+import { recordBefore } from "./store.js";
+
+export interface ProcessDeps {
+  db: Kysely<DB>;
+  rules: InventoryRules;
+  changeAlertMinutes: number;
+}
+
+const SEVERITY_RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+// SQLite accepts up to 32766 bound parameters per statement; 12 columns × 500 rows stays well below it.
+const INSERT_CHUNK = 500;
+
+/**
+ * Diffs one stored record against the record it follows, classifies every change and raises a change alert for
+ * significant high/critical changes — all in one transaction that also marks the record processed. A record that
+ * is already processed is skipped, so a job that runs twice (crash before its removal) writes nothing twice.
+ */
+export async function processRecord(deps: ProcessDeps, recordId: number, now = new Date()): Promise<void> {
+  const record = await deps.db
+    .selectFrom("inventory_records")
+    .select(["id", "system_id", "received_at", "data", "processed_at"])
+    .where("id", "=", recordId)
+    .executeTakeFirst();
+  if (!record || record.processed_at !== null) return;
+  const previous = await recordBefore(deps.db, record.system_id, record.received_at, record.id);
+  const changes = previous
+    ? diffDocuments(JSON.parse(previous.data), JSON.parse(record.data), deps.rules.differ).map((change) => ({
+        change,
+        classification: classify(change, deps.rules.rules),
+      }))
+    : [];
+
+  await deps.db.transaction().execute(async (trx) => {
+    const marked = await trx
+      .updateTable("inventory_records")
+      .set({ processed_at: iso(now), has_changes: changes.length > 0 ? 1 : 0, change_count: changes.length })
+      .where("id", "=", record.id)
+      .where("processed_at", "is", null)
+      .executeTakeFirst();
+    if (Number(marked.numUpdatedRows) === 0) return;
+    const rows = changes.map(({ change, classification }) => ({
+      system_id: record.system_id,
+      record_id: record.id,
+      previous_record_id: previous?.id ?? record.id,
+      field_path: change.path,
+      change_type: change.type,
+      previous_value: change.previous === undefined ? null : JSON.stringify(change.previous),
+      current_value: change.current === undefined ? null : JSON.stringify(change.current),
+      category: classification.category,
+      severity: classification.severity,
+      significant: classification.significant ? 1 : 0,
+      created_at: record.received_at,
+    }));
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await trx
+        .insertInto("inventory_diffs")
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .execute();
+    }
+    await raiseChangeAlert(trx, deps, record, changes, now);
+  });
+}
+
+async function raiseChangeAlert(
+  trx: Transaction<DB>,
+  deps: ProcessDeps,
+  record: { id: number; system_id: string; received_at: string },
+  changes: { change: { path: string; type: string }; classification: Classification }[],
+  now: Date,
+): Promise<void> {
+  const alerting = changes.filter(
+    ({ classification: c }) => c.significant && (c.severity === "high" || c.severity === "critical"),
+  );
+  if (alerting.length === 0) return;
+  const worst = alerting.reduce((a, b) =>
+    (SEVERITY_RANK[b.classification.severity] ?? 0) > (SEVERITY_RANK[a.classification.severity] ?? 0) ? b : a,
+  );
+  const labels = await systemLabels(trx, record.system_id);
+  const categories = [...new Set(alerting.map((c) => c.classification.category))].sort();
+  const listed = alerting.slice(0, 10).map(({ change }) => `${change.type} ${change.path}`);
+  await upsertAlert(
+    trx,
+    {
+      fingerprint: `inventory-change:${record.id}`,
+      system_id: record.system_id,
+      labels: {
+        alertname: "InventoryChanged",
+        severity: worst.classification.severity,
+        category: categories.join(","),
+        ...labels,
+      },
+      annotations: {
+        summary: `${alerting.length} significant ${worst.classification.severity} change(s) on ${labels.system_name}`,
+        description:
+          listed.join("\n") +
+          (alerting.length > listed.length ? `\n… and ${alerting.length - listed.length} more` : ""),
+        record_id: String(record.id),
+      },
+      starts_at: record.received_at,
+      ends_at: addMinutes(record.received_at, deps.changeAlertMinutes),
+    },
+    now,
+  );
+}

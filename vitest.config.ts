@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/helpers/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Native addons (better-sqlite3) and child processes behave best in forked workers.
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
