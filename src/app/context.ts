@@ -3,8 +3,8 @@ import type { Settings } from "../config/schema.js";
 import { type Database, migrate, openDatabase, resolveDatabaseUrl } from "../db/connect.js";
 import { SystemVerifier } from "../auth/system-credentials.js";
 import { TokenVerifier } from "../auth/tokens.js";
-import { DIFF_QUEUE } from "../inventory/ingest.js";
-import { processRecord } from "../inventory/process.js";
+import { DIFF_QUEUE, IngestBatcher } from "../inventory/ingest.js";
+import { processRecords } from "../inventory/process.js";
 import { type InventoryRules, inventoryRules } from "../inventory/settings.js";
 import { createMetrics, type Metrics } from "../observability/metrics.js";
 import { parseRateCard } from "../billing/rate-card.js";
@@ -29,6 +29,8 @@ export interface AppContext {
   vcenterPassword: string;
   /** Cloud Foundry pricing plans, VAT and currency rates, compiled and validated at start. */
   plans: CompiledPlans;
+  /** Group commit for pushed inventory documents. */
+  ingest: IngestBatcher;
   close(): Promise<void>;
 }
 
@@ -80,8 +82,9 @@ export async function createContext(settings: Settings, options: ContextOptions 
     changeAlertMinutes: settings.inventory.change_alert_minutes,
   };
   queue.register(DIFF_QUEUE, async (payload) => {
-    const { record_id } = payload as { record_id: number };
-    await processRecord(processDeps, record_id);
+    // Jobs written before group commit carry one record_id; they may still wait in an upgraded database.
+    const { record_id, record_ids } = payload as { record_id?: number; record_ids?: number[] };
+    await processRecords(processDeps, record_ids ?? (record_id === undefined ? [] : [record_id]));
   });
   return {
     settings,
@@ -94,6 +97,10 @@ export async function createContext(settings: Settings, options: ContextOptions 
     tokens: new TokenVerifier(database.db, settings.auth.credential_cache_seconds),
     vcenterPassword,
     plans,
+    ingest: new IngestBatcher(
+      { db: database.db, dialect: database.dialect, queue },
+      settings.inventory.ingest_batch_size,
+    ),
     async close() {
       await queue.stop();
       await database.close();

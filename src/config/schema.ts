@@ -320,6 +320,11 @@ export const SettingsSchema = Obj({
       minimum: 2,
       description: "Deeper documents are rejected with 400.",
     }),
+    ingest_batch_size: Type.Integer({
+      default: 256,
+      minimum: 1,
+      description: "Most pushed documents written in one transaction (group commit) when many arrive at once.",
+    }),
     rate_limit_per_minute: Type.Integer({
       default: 120,
       minimum: 0,

@@ -4,6 +4,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import pg from "pg";
+import { cachingSqlite } from "./statement-cache.js";
 import { migrationProvider } from "./migrations/index.js";
 import type { DB } from "./types.js";
 
@@ -59,7 +60,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("foreign_keys = ON");
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingSqlite(sqlite) }) });
     return { db, dialect: "sqlite", location: `sqlite:${file}`, close: () => db.destroy() };
   }
   throw new Error(`database.url must start with sqlite: or postgres:// (got "${url}")`);

@@ -22,12 +22,72 @@ function hasNoJsonForm(value: unknown): boolean {
   return value === undefined || typeof value === "function" || typeof value === "symbol";
 }
 
+/** Beyond this depth the recursive writer hands over to the iterative one, which cannot overflow the stack. */
+const RECURSION_LIMIT = 512;
+
+class TooDeepForRecursion extends Error {}
+
 /**
  * JSON.stringify with sorted object keys, so that documents differing only in key
- * order or whitespace hash the same. Walks with an explicit stack because documents
- * come from untrusted systems and may be nested deeper than the JS call stack allows.
+ * order or whitespace hash the same. Ordinary documents take a fast recursive path;
+ * documents come from untrusted systems and may be nested deeper than the JS call
+ * stack allows (or be cyclic), so those are walked again with an explicit stack.
  */
 export function canonicalJson(value: unknown): string {
+  try {
+    const text = writeValue(value, "", 0);
+    if (text === undefined) throw new TypeError("canonicalJson: value has no JSON representation");
+    return text;
+  } catch (err) {
+    if (err instanceof TooDeepForRecursion) return canonicalJsonIterative(value);
+    throw err;
+  }
+}
+
+function writeValue(input: unknown, key: string | number, depth: number): string | undefined {
+  let value = input;
+  if (typeof value === "object" && value !== null) {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") value = toJSON.call(value, String(key));
+  }
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (depth >= RECURSION_LIMIT) throw new TooDeepForRecursion();
+      if (Array.isArray(value)) {
+        let text = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) text += ",";
+          text += writeValue(value[i], i, depth + 1) ?? "null";
+        }
+        return `${text}]`;
+      }
+      const source = value as Record<string, unknown>;
+      const keys = Object.keys(source).sort();
+      let text = "{";
+      for (const name of keys) {
+        const member = writeValue(source[name], name, depth + 1);
+        if (member === undefined) continue;
+        if (text.length > 1) text += ",";
+        text += `${JSON.stringify(name)}:${member}`;
+      }
+      return `${text}}`;
+    }
+    case "bigint":
+      // JSON.stringify refuses BigInt with its own TypeError; keep that behaviour.
+      return JSON.stringify(value);
+    default:
+      return undefined;
+  }
+}
+
+function canonicalJsonIterative(value: unknown): string {
   const out: string[] = [];
   const stack: Frame[] = [];
   const ancestors = new Set<object>();

@@ -48,6 +48,50 @@ function kindOf(value: unknown): Kind {
   return typeof value === "object" && value !== null ? "object" : "scalar";
 }
 
+const EQUAL_DEPTH_LIMIT = 512;
+
+function asJsonScalar(value: unknown): unknown {
+  return typeof value === "number" && !Number.isFinite(value) ? null : value;
+}
+
+/**
+ * Equality of two parsed JSON values, key order ignored: true exactly when their canonical JSON is equal, but
+ * without building strings, so unchanged subtrees (most of a document) cost a walk and no allocation.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  try {
+    return equalWithin(a, b, 0);
+  } catch (err) {
+    // Nesting deeper than the call stack is worth trusting: compare the serialisations, which are stack-safe.
+    if (err instanceof RangeError) return canonicalJson(a) === canonicalJson(b);
+    throw err;
+  }
+}
+
+function equalWithin(a: unknown, b: unknown, depth: number): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) {
+    // NaN and ±Infinity have no JSON form and serialise as null.
+    return asJsonScalar(a) === asJsonScalar(b);
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    if (depth > EQUAL_DEPTH_LIMIT) throw new RangeError("nested too deep for a recursive comparison");
+    for (let i = 0; i < a.length; i++) if (!equalWithin(a[i], b[i], depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  if (depth > EQUAL_DEPTH_LIMIT) throw new RangeError("nested too deep for a recursive comparison");
+  for (const key of keys) {
+    if (!Object.hasOwn(right, key) || !equalWithin(left[key], right[key], depth + 1)) return false;
+  }
+  return true;
+}
+
 function childPath(path: string, segment: string): string {
   return path === "" ? segment : `${path}.${segment}`;
 }
@@ -245,7 +289,7 @@ class DiffRun {
       return;
     }
     if (depth >= this.options.maxDepth) {
-      if (canonicalJson(previous) !== canonicalJson(current)) this.emit(path, "update", previous, current);
+      if (!jsonEqual(previous, current)) this.emit(path, "update", previous, current);
       return;
     }
     const ops =
@@ -255,7 +299,7 @@ class DiffRun {
     const overlong = ops.some(
       (op) =>
         childPath(path, op.segment).length > this.options.maxPathLength &&
-        (op.type !== "update" || canonicalJson(op.previous) !== canonicalJson(op.current)),
+        (op.type !== "update" || !jsonEqual(op.previous, op.current)),
     );
     if (overlong) {
       this.emit(path, "update", previous, current);
@@ -287,6 +331,8 @@ class DiffRun {
   }
 
   private arrayOps(segments: readonly string[], previous: unknown[], current: unknown[]): ChildOp[] {
+    // Most arrays of a re-sent document are unchanged; proving that is far cheaper than serialising every item.
+    if (jsonEqual(previous, current)) return [];
     const before = previous.map((item) => canonicalJson(item));
     const after = current.map((item) => canonicalJson(item));
     const identity = this.identities.find(

@@ -1,11 +1,10 @@
-import type { Kysely } from "kysely";
+import { createHash } from "node:crypto";
+import type { Kysely, Transaction } from "kysely";
 import type { Dialect } from "../db/connect.js";
 import type { DB } from "../db/types.js";
 import { iso } from "../lib/time.js";
 import type { Queue } from "../queue/types.js";
 import { canonicalJson } from "./canonical.js";
-import { createHash } from "node:crypto";
-import { recordBefore } from "./store.js";
 
 export const DIFF_QUEUE = "inventory.diff";
 
@@ -21,48 +20,151 @@ export interface IngestResult {
   size: number;
 }
 
+/** A document ready to store: its canonical form is computed outside the write transaction. */
+export interface PreparedDocument {
+  systemId: string;
+  receivedAt: Date;
+  canonical: string;
+  hash: string;
+  size: number;
+}
+
+export function prepareDocument(systemId: string, data: unknown, receivedAt: Date): PreparedDocument {
+  const canonical = canonicalJson(data);
+  return {
+    systemId,
+    receivedAt,
+    canonical,
+    hash: createHash("sha256").update(canonical).digest("hex"),
+    size: Buffer.byteLength(canonical),
+  };
+}
+
 /**
- * Stores one inventory document durably and queues its diff, both in one transaction, before the caller answers.
- * A document whose canonical JSON hashes the same as the record it follows is a duplicate: nothing is stored and
- * the existing record's id is returned, so re-sending the latest payload never creates diffs twice.
+ * Stores documents durably and queues their diffs in one transaction, before any caller answers. A document whose
+ * canonical JSON hashes the same as the record it follows is a duplicate: nothing is stored and the existing
+ * record's id is returned, so re-sending the latest payload never creates diffs twice. Documents are applied in
+ * the given order, so a batch holding two documents of one system diffs the second against the first.
  */
+export async function ingestBatch(deps: IngestDeps, documents: PreparedDocument[]): Promise<IngestResult[]> {
+  return deps.db.transaction().execute(async (trx) => {
+    // Serialises concurrent writers of one system on PostgreSQL so two cannot pass the duplicate check together;
+    // locking in id order keeps two batches from deadlocking on each other.
+    if (deps.dialect === "postgres") {
+      const ids = [...new Set(documents.map((d) => d.systemId))].sort();
+      await trx.selectFrom("systems").select("id").where("id", "in", ids).orderBy("id").forUpdate().execute();
+    }
+    const results: IngestResult[] = [];
+    const stored: number[] = [];
+    for (const doc of documents) {
+      const result = await storeOne(trx, doc);
+      if (!result.duplicate) stored.push(result.id);
+      results.push(result);
+    }
+    if (stored.length > 0) await deps.queue.enqueue(trx, DIFF_QUEUE, { record_ids: stored });
+    return results;
+  });
+}
+
+async function storeOne(trx: Transaction<DB>, doc: PreparedDocument): Promise<IngestResult> {
+  const at = iso(doc.receivedAt);
+  const previous = await trx
+    .selectFrom("inventory_records")
+    .select(["id", "data_hash"])
+    .where("system_id", "=", doc.systemId)
+    .where("received_at", "<=", at)
+    .orderBy("received_at", "desc")
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  await trx
+    .updateTable("systems")
+    .set({ last_inventory_at: at })
+    .where("id", "=", doc.systemId)
+    .where((eb) => eb.or([eb("last_inventory_at", "is", null), eb("last_inventory_at", "<", at)]))
+    .execute();
+  if (previous?.data_hash === doc.hash) return { id: previous.id, duplicate: true, size: doc.size };
+  const row = await trx
+    .insertInto("inventory_records")
+    .values({
+      system_id: doc.systemId,
+      received_at: at,
+      data: doc.canonical,
+      data_hash: doc.hash,
+      data_size: doc.size,
+      has_changes: 0,
+      change_count: 0,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return { id: row.id, duplicate: false, size: doc.size };
+}
+
 export async function ingestDocument(
   deps: IngestDeps,
   systemId: string,
   data: unknown,
   receivedAt: Date,
 ): Promise<IngestResult> {
-  const canonical = canonicalJson(data);
-  const hash = createHash("sha256").update(canonical).digest("hex");
-  const size = Buffer.byteLength(canonical);
-  const at = iso(receivedAt);
-  return deps.db.transaction().execute(async (trx) => {
-    // Serialises concurrent documents of one system on PostgreSQL so both cannot pass the duplicate check.
-    if (deps.dialect === "postgres") {
-      await trx.selectFrom("systems").select("id").where("id", "=", systemId).forUpdate().execute();
+  const [result] = await ingestBatch(deps, [prepareDocument(systemId, data, receivedAt)]);
+  return result as IngestResult;
+}
+
+interface Waiting {
+  document: PreparedDocument;
+  resolve(result: IngestResult): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit for the push API: documents that arrive while a transaction is being written wait for the next
+ * one, so under load one commit acknowledges many documents, and a lone document is written at once. Each caller
+ * still gets its answer only after the transaction holding its document committed.
+ */
+export class IngestBatcher {
+  private waiting: Waiting[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly deps: IngestDeps,
+    private readonly maxBatch: number,
+  ) {}
+
+  submit(document: PreparedDocument): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ document, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length > 0) {
+        // better-sqlite3 answers synchronously, so without yielding to the event loop here no other request could
+        // ever join the batch; one turn lets every request already on the sockets submit first.
+        await new Promise((resolve) => setImmediate(resolve));
+        const batch = this.waiting.splice(0, this.maxBatch);
+        try {
+          const results = await ingestBatch(
+            this.deps,
+            batch.map((w) => w.document),
+          );
+          for (const [i, w] of batch.entries()) w.resolve(results[i] as IngestResult);
+        } catch {
+          // One bad document (its system deleted meanwhile, say) must not fail the others: retry them one by one.
+          for (const w of batch) {
+            try {
+              const [result] = await ingestBatch(this.deps, [w.document]);
+              w.resolve(result as IngestResult);
+            } catch (err) {
+              w.reject(err);
+            }
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
     }
-    const previous = await recordBefore(trx, systemId, at);
-    await trx
-      .updateTable("systems")
-      .set({ last_inventory_at: at })
-      .where("id", "=", systemId)
-      .where((eb) => eb.or([eb("last_inventory_at", "is", null), eb("last_inventory_at", "<", at)]))
-      .execute();
-    if (previous?.data_hash === hash) return { id: previous.id, duplicate: true, size };
-    const row = await trx
-      .insertInto("inventory_records")
-      .values({
-        system_id: systemId,
-        received_at: at,
-        data: canonical,
-        data_hash: hash,
-        data_size: size,
-        has_changes: 0,
-        change_count: 0,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    await deps.queue.enqueue(trx, DIFF_QUEUE, { record_id: row.id });
-    return { id: row.id, duplicate: false, size };
-  });
+  }
 }

@@ -24,49 +24,75 @@ const INSERT_CHUNK = 500;
  * is already processed is skipped, so a job that runs twice (crash before its removal) writes nothing twice.
  */
 export async function processRecord(deps: ProcessDeps, recordId: number, now = new Date()): Promise<void> {
-  const record = await deps.db
+  await deps.db.transaction().execute((trx) => processInTransaction(trx, deps, recordId, now));
+}
+
+/**
+ * Processes the records one ingest batch stored, in one transaction, so a busy server pays one commit per batch
+ * rather than per document. If any record fails, each is retried in its own transaction so the good ones are
+ * kept, and the first error is rethrown for the queue to retry (processed records are skipped then).
+ */
+export async function processRecords(deps: ProcessDeps, recordIds: number[], now = new Date()): Promise<void> {
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      for (const id of recordIds) await processInTransaction(trx, deps, id, now);
+    });
+  } catch (batchError) {
+    if (recordIds.length === 1) throw batchError;
+    let first: unknown;
+    for (const id of recordIds) {
+      try {
+        await processRecord(deps, id, now);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+}
+
+async function processInTransaction(trx: Transaction<DB>, deps: ProcessDeps, recordId: number, now: Date) {
+  const record = await trx
     .selectFrom("inventory_records")
     .select(["id", "system_id", "received_at", "data", "processed_at"])
     .where("id", "=", recordId)
     .executeTakeFirst();
   if (!record || record.processed_at !== null) return;
-  const previous = await recordBefore(deps.db, record.system_id, record.received_at, record.id);
+  const previous = await recordBefore(trx, record.system_id, record.received_at, record.id);
   const changes = previous
     ? diffDocuments(JSON.parse(previous.data), JSON.parse(record.data), deps.rules.differ).map((change) => ({
         change,
         classification: classify(change, deps.rules.rules),
       }))
     : [];
-
-  await deps.db.transaction().execute(async (trx) => {
-    const marked = await trx
-      .updateTable("inventory_records")
-      .set({ processed_at: iso(now), has_changes: changes.length > 0 ? 1 : 0, change_count: changes.length })
-      .where("id", "=", record.id)
-      .where("processed_at", "is", null)
-      .executeTakeFirst();
-    if (Number(marked.numUpdatedRows) === 0) return;
-    const rows = changes.map(({ change, classification }) => ({
-      system_id: record.system_id,
-      record_id: record.id,
-      previous_record_id: previous?.id ?? record.id,
-      field_path: change.path,
-      change_type: change.type,
-      previous_value: change.previous === undefined ? null : JSON.stringify(change.previous),
-      current_value: change.current === undefined ? null : JSON.stringify(change.current),
-      category: classification.category,
-      severity: classification.severity,
-      significant: classification.significant ? 1 : 0,
-      created_at: record.received_at,
-    }));
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await trx
-        .insertInto("inventory_diffs")
-        .values(rows.slice(i, i + INSERT_CHUNK))
-        .execute();
-    }
-    await raiseChangeAlert(trx, deps, record, changes, now);
-  });
+  // On PostgreSQL a second worker holding the same record (an expired lease) blocks here and then finds it done.
+  const marked = await trx
+    .updateTable("inventory_records")
+    .set({ processed_at: iso(now), has_changes: changes.length > 0 ? 1 : 0, change_count: changes.length })
+    .where("id", "=", record.id)
+    .where("processed_at", "is", null)
+    .executeTakeFirst();
+  if (Number(marked.numUpdatedRows) === 0) return;
+  const rows = changes.map(({ change, classification }) => ({
+    system_id: record.system_id,
+    record_id: record.id,
+    previous_record_id: previous?.id ?? record.id,
+    field_path: change.path,
+    change_type: change.type,
+    previous_value: change.previous === undefined ? null : JSON.stringify(change.previous),
+    current_value: change.current === undefined ? null : JSON.stringify(change.current),
+    category: classification.category,
+    severity: classification.severity,
+    significant: classification.significant ? 1 : 0,
+    created_at: record.received_at,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx
+      .insertInto("inventory_diffs")
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .execute();
+  }
+  await raiseChangeAlert(trx, deps, record, changes, now);
 }
 
 async function raiseChangeAlert(

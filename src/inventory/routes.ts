@@ -10,7 +10,7 @@ import { ErrorBody, errorResponses, Paging } from "../http/schemas.js";
 import { parseIsoTime } from "../lib/time.js";
 import { getSystem } from "../systems/registry.js";
 import { jsonDepth } from "./canonical.js";
-import { ingestDocument } from "./ingest.js";
+import { prepareDocument } from "./ingest.js";
 import { latestRecord, listDiffs, listRecords } from "./store.js";
 
 const InventoryBody = Type.Object(
@@ -88,12 +88,7 @@ export function inventoryRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           throw new HttpError(503, "busy", "the change queue is full; retry later", { "Retry-After": "5" });
         }
         const started = performance.now();
-        const result = await ingestDocument(
-          { db: ctx.database.db, dialect: ctx.database.dialect, queue: ctx.queue },
-          system.id,
-          request.body.data,
-          new Date(),
-        );
+        const result = await ctx.ingest.submit(prepareDocument(system.id, request.body.data, new Date()));
         ctx.metrics.ingestDuration.observe((performance.now() - started) / 1000);
         ctx.metrics.ingestDocuments.inc({ result: result.duplicate ? "duplicate" : "accepted" });
         if (!result.duplicate) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_DIFFER_OPTIONS } from "../../src/inventory/default-rules.js";
-import { type DifferOptions, diffDocuments } from "../../src/inventory/differ.js";
+import { canonicalJson } from "../../src/inventory/canonical.js";
+import { type DifferOptions, diffDocuments, jsonEqual } from "../../src/inventory/differ.js";
 
 const options: DifferOptions = {
   maxDepth: 10,
@@ -265,5 +266,46 @@ describe("limits", () => {
     expect(diff({ doc: previous }, { doc: current }, { maxDepth: 10 })).toEqual([
       { path: `doc${".n".repeat(9)}`, type: "update", previous: previousCut, current: currentCut },
     ]);
+  });
+});
+
+describe("jsonEqual", () => {
+  it("agrees with comparing canonical JSON", () => {
+    const cases: [unknown, unknown][] = [
+      [
+        { a: 1, b: [1, { c: 2 }] },
+        { b: [1, { c: 2 }], a: 1 },
+      ],
+      [{ a: 1 }, { a: 1, b: 2 }],
+      [
+        { a: 1, b: 2 },
+        { a: 1, c: 2 },
+      ],
+      [
+        [1, 2],
+        [2, 1],
+      ],
+      [[], {}],
+      [{}, []],
+      [null, {}],
+      ["1", 1],
+      [Number.NaN, null],
+      [Number.NaN, Number.POSITIVE_INFINITY],
+      [{ a: [[[]]] }, { a: [[[]]] }],
+      [{ a: [[[1]]] }, { a: [[[2]]] }],
+    ];
+    for (const [a, b] of cases) {
+      expect(jsonEqual(a, b), JSON.stringify([a, b])).toBe(canonicalJson(a) === canonicalJson(b));
+    }
+  });
+
+  it("compares documents nested deeper than the call stack", () => {
+    const nest = (depth: number, leaf: unknown) => {
+      let value: unknown = leaf;
+      for (let i = 0; i < depth; i++) value = { x: value };
+      return value;
+    };
+    expect(jsonEqual(nest(50_000, 1), nest(50_000, 1))).toBe(true);
+    expect(jsonEqual(nest(50_000, 1), nest(50_000, 2))).toBe(false);
   });
 });
