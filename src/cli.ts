@@ -14,7 +14,6 @@ import { inventoryRules, retentionTiers } from "./inventory/settings.js";
 import { settingsReference } from "./config/docs.js";
 import { billCsv, billXlsx } from "./cloudfoundry/bill-export.js";
 import { monthlyBill } from "./cloudfoundry/billing.js";
-import { syncOnce } from "./cloudfoundry/sync.js";
 import { PlanError } from "./billing/plans.js";
 import { ImportSourceError, importFromSqlite } from "./db/import-sqlite.js";
 import { AggregateInputError } from "./vsphere/aggregate.js";
@@ -26,7 +25,6 @@ import {
   runMonthlyAggregation,
   vmChargeback,
 } from "./vsphere/service.js";
-import { snapshotAll } from "./vsphere/snapshot-job.js";
 import { SecretError } from "./auth/secret-box.js";
 import { RateCardError } from "./billing/rate-card.js";
 import { parseIsoTime } from "./lib/time.js";
@@ -253,6 +251,7 @@ vsphere
       }
       const total = ctx.settings.settings.vcenter_addresses.length;
       let done = 0;
+      const { snapshotAll } = await import("./vsphere/snapshot-job.js");
       return snapshotAll(
         {
           db: ctx.database.db,
@@ -380,10 +379,11 @@ program
   .requiredOption("--once", "collect once and exit")
   .option("--json", "print JSON")
   .action(async (options: { json?: boolean }, command: Command) => {
-    const outcomes = await withContext(command, (ctx) => {
+    const outcomes = await withContext(command, async (ctx) => {
       if (ctx.settings.cloudfoundry.foundations.length === 0) {
         throw new InvalidArgumentError("cloudfoundry.foundations is empty: there is no Cloud Foundry to collect from");
       }
+      const { syncOnce } = await import("./cloudfoundry/sync.js");
       return syncOnce(ctx, (o) => {
         process.stderr.write(
           `${o.source} ${o.kind} events: ${o.fetched} read, ${o.stored} new${o.skipped_bad ? `, ${o.skipped_bad} malformed skipped` : ""}${o.gap ? ", resumed after a purge" : ""}\n`,

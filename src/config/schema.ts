@@ -104,7 +104,7 @@ const VctpSettings = Obj(
     vcenter_inventory_aggregate_seconds: Type.Integer({
       default: 86400,
       minimum: 0,
-      description: "Daily aggregation cadence in seconds (0 disables it).",
+      description: "Daily aggregation cadence in seconds while a vCenter is configured (0 disables it).",
     }),
     vcenter_addresses: Type.Array(Type.String(), { default: [], description: "vCenter SDK URLs (https://host/sdk)." }),
     hourly_snapshot_concurrency: Type.Integer({

@@ -1,5 +1,5 @@
-import ExcelJS from "exceljs";
-import JSZip from "jszip";
+import type ExcelJS from "exceljs";
+import type JSZip from "jszip";
 
 /**
  * Workbooks as tables and charts. exceljs writes the cells (it has no chart support); the native charts are then
@@ -72,8 +72,10 @@ const CONTENT_TYPE = {
 };
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 
+// exceljs and jszip add about 40 MB to a process that never writes a workbook, so they load on first use.
 export async function buildWorkbook(sheets: readonly Sheet[]): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
+  const { default: Excel } = await import("exceljs");
+  const workbook = new Excel.Workbook();
   for (const sheet of sheets) writeCells(workbook, sheet);
   const cells = await workbook.xlsx.writeBuffer();
   return sheets.some((s) => s.charts?.length) ? addCharts(cells, sheets) : Buffer.from(cells);
@@ -126,7 +128,8 @@ function displayWidth(value: Exclude<CellValue, null>, format: string | undefine
 }
 
 async function addCharts(cells: ArrayBuffer, sheets: readonly Sheet[]): Promise<Buffer> {
-  const zip = await JSZip.loadAsync(cells);
+  const { default: Zip } = await import("jszip");
+  const zip = await Zip.loadAsync(cells);
   const sheetParts = await worksheetParts(zip);
   const overrides: string[] = [];
   let chartNo = 0;
