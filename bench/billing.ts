@@ -7,7 +7,6 @@ import { parseArgs } from "node:util";
 import type { Dialect } from "../src/db/connect.js";
 import { monthlyBill } from "../src/cloudfoundry/billing.js";
 import { type BillResult, benchBill, benchLimit, type LimitResult, type Timing } from "./billing/bill.js";
-import { benchCandidates, type CandidatesResult } from "./billing/candidates.js";
 import { BENCH_MONTH, type FoundationSize, foundationSize, type Loaded } from "./billing/foundation.js";
 import {
   type IngestResult,
@@ -37,8 +36,6 @@ export interface BillingBenchOptions {
   pgUrl?: string | undefined;
   /** Write V8 CPU profiles of the SQLite ingest and of one more (untimed) bill run, and summarise them. */
   profile?: boolean;
-  /** Time the bench's copies of the code with the changes it proposes against the originals, on SQLite. */
-  candidates?: boolean;
   log?: (line: string) => void;
 }
 
@@ -75,7 +72,6 @@ export interface BillingBenchResult {
   foundation: FoundationSize & Loaded & { sim_rss_mb: number };
   limit: LimitResult;
   databases: DialectResult[];
-  candidates: CandidatesResult | null;
   /** Why a part did not run, e.g. PostgreSQL unreachable. */
   skipped: string[];
   targets: Target[];
@@ -113,7 +109,6 @@ async function benchDatabase(
   bill: BillResult;
   profiles: ProfileSummary[];
   limit?: LimitResult;
-  candidates?: CandidatesResult;
 }> {
   const log = options.log ?? (() => undefined);
   const db = await openBenchDatabase(dialect, options.pgUrl, sim.url, options.fetchLimit);
@@ -138,7 +133,7 @@ async function benchDatabase(
     const bill = await benchBill(deps, BENCH_MONTH, options.runs, log);
     let limit: LimitResult | undefined;
     if (withLimit) {
-      log("limit: priceIntervals over the month's intervals, built once");
+      log("limit: priceTotals over the month's intervals, built once");
       limit = await benchLimit(deps, BENCH_MONTH, options.runs, log);
     }
     if (profileStem) {
@@ -147,11 +142,7 @@ async function benchDatabase(
       );
       profiles.push(run.summary);
     }
-    const candidates =
-      options.candidates && dialect === "sqlite"
-        ? await benchCandidates(deps, BENCH_MONTH, options.runs, log)
-        : undefined;
-    return { ingest: ingested, bill, profiles, ...(limit ? { limit } : {}), ...(candidates ? { candidates } : {}) };
+    return { ingest: ingested, bill, profiles, ...(limit ? { limit } : {}) };
   } finally {
     await db.cleanup();
   }
@@ -211,7 +202,6 @@ export async function runBillingBench(options: BillingBenchOptions): Promise<Bil
   const sim = await startSimProcess({ events: options.events, orgs: options.orgs, seed: SEED });
   const databases: DialectResult[] = [];
   let limit: LimitResult | undefined;
-  let candidates: CandidatesResult | null = null;
   try {
     log(`  ${sim.loaded.seconds.toFixed(1)} s, simulator RSS ${sim.rss_mb} MB`);
     const dialects: Dialect[] = ["sqlite"];
@@ -226,7 +216,6 @@ export async function runBillingBench(options: BillingBenchOptions): Promise<Bil
       // The limit has no storage, so it is timed once, on the intervals SQLite gives.
       const run = await benchDatabase(dialect, sim, options, profileStem, limit === undefined);
       limit ??= run.limit;
-      candidates ??= run.candidates ?? null;
       const l = limit?.timing;
       if (!l) throw new Error("the limit was not measured");
       const ours: Timing = run.bill.ours;
@@ -259,7 +248,6 @@ export async function runBillingBench(options: BillingBenchOptions): Promise<Bil
     foundation: { ...foundationSize(options.orgs), ...sim.loaded, sim_rss_mb: sim.rss_mb },
     limit,
     databases,
-    candidates,
     skipped,
     targets: targets(options, databases),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -301,14 +289,14 @@ export function formatReport(r: BillingBenchResult): string {
     "",
     "where monthlyBill's time goes (each stage timed alone, s best / median):",
     "",
-    "| database | loadEvents (SQL + JSON.parse) | buildIntervals | priceIntervals | groupBill + sumPrices | rest (revisions), median s / CPU s |",
+    "| database | loadEvents (SQL + JSON.parse) | buildIntervals | priceTotals | groupBill + sumTotals | rest (revisions), median s / CPU s |",
     "|---|---|---|---|---|---|",
     ...r.databases.map((d) => {
       const p = d.bill.split;
       return `| ${d.dialect} | ${s(p.load)} | ${s(p.intervals)} | ${s(p.price)} | ${s(p.group)} | ${d.bill.rest_median_s.toFixed(2)} / ${d.bill.rest_median_cpu_s.toFixed(2)} |`;
     }),
     "",
-    `limit: priceIntervals over the same ${n(r.limit.intervals)} intervals with no storage: ${s(r.limit.timing)} s, ` +
+    `limit: priceTotals over the same ${n(r.limit.intervals)} intervals with no storage: ${s(r.limit.timing)} s, ` +
       `CPU ${r.limit.timing.best_cpu_s.toFixed(2)} s`,
     ...r.databases.map(
       (d) =>
@@ -327,33 +315,7 @@ export function formatReport(r: BillingBenchResult): string {
       );
     }
   }
-  const c = r.candidates;
-  if (c) {
-    const t = (x: Timing) => `${x.best_s.toFixed(2)} s (CPU ${x.best_cpu_s.toFixed(2)})`;
-    lines.push(
-      "",
-      "candidates (SQLite; original vs the bench's changed copy, best of the runs):",
-      "",
-      "| change | original | candidate | speed-up wall / CPU | same output |",
-      "|---|---|---|---|---|",
-      ...c.candidates.map(
-        (x) =>
-          `| ${x.name} | ${t(x.original)} | ${t(x.candidate)} | ${x.speedup_best}× / ${x.speedup_best_cpu}× | ${x.same_output ? "yes" : "NO"} |`,
-      ),
-      "",
-      `loading, part by part: rows ${t(c.load.rows)}, JSON.parse of ${c.load.entity_bytes_mean}-byte entities ${t(c.load.json_parse)}, ` +
-        `normalizeEntity ${t(c.load.normalize)}; JSON.parse of the ${c.load.normalized_bytes_mean}-byte normalized form instead ${t(c.load.normalized_parse)}`,
-      "",
-      "storing into the full database through cfEventStore.store (copies of stored events under new guids):",
-      "",
-      "| variant | events/transaction | events/s | CPU s | KB written / event | KB read / event |",
-      "|---|---|---|---|---|---|",
-      ...c.store.map(
-        (v) =>
-          `| ${v.name} | ${n(v.events_per_transaction)} | ${n(v.events_per_second)} | ${v.cpu_seconds.toFixed(2)} | ${v.written_kb_per_event ?? "n/a"} | ${v.read_kb_per_event ?? "n/a"} |`,
-      ),
-    );
-  }
+
   lines.push(
     ...r.skipped.map((note) => `note: ${note}`),
     "",
@@ -369,7 +331,7 @@ export const USAGE = `usage: npm run bench -- billing [options]
 
 Generates a month of Cloud Foundry usage events (fixed seed) into the simulator, run in its own process; collects
 them with syncOnce into a fresh database; then times monthlyBill for ${BENCH_MONTH} for all orgs (target ≤ ${BILL_MAX_SECONDS} s on
-SQLite), each of its stages alone, and the limit: priceIntervals over the same intervals with no storage.
+SQLite), each of its stages alone, and the limit: priceTotals over the same intervals with no storage.
 Writes bench/results/billing-<timestamp>.json.
 
 options:
@@ -380,8 +342,6 @@ options:
   --runs N           timed runs of the bill, its stages and the limit (default ${DEFAULT_OPTIONS.runs})
   --pg URL|off       also PostgreSQL, in a fresh schema (default FLEETLEDGER_TEST_DATABASE_URL, else off)
   --profile          CPU profiles of the SQLite ingest and one more bill run, summarised, next to the JSON
-  --candidates       on SQLite, also time the bench's copies of monthlyBill's code with the changes it proposes
-                     against the originals (same output checked by hash)
   -h, --help         this text
 `;
 
@@ -404,7 +364,6 @@ export async function main(args: string[]): Promise<number> {
       runs: { type: "string" },
       pg: { type: "string" },
       profile: { type: "boolean" },
-      candidates: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -420,7 +379,6 @@ export async function main(args: string[]): Promise<number> {
     runs: positive("runs", values.runs, DEFAULT_OPTIONS.runs),
     pgUrl: pg === "off" ? undefined : pg,
     profile: values.profile ?? false,
-    candidates: values.candidates ?? false,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(formatReport(result));

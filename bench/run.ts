@@ -8,7 +8,7 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<{ main(args
     load: () => import("./inventory.js"),
   },
   billing: {
-    summary: "Cloud Foundry usage: ingest from the simulator, monthly bill for all orgs vs priceIntervals alone",
+    summary: "Cloud Foundry usage: ingest from the simulator, monthly bill for all orgs vs priceTotals alone",
     load: () => import("./billing.js"),
   },
   vsphere: {

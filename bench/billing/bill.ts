@@ -1,10 +1,11 @@
 import { Money, roundMinor } from "../../src/billing/decimal.js";
-import { priceIntervals, sumPrices } from "../../src/billing/pricing.js";
+import { priceTotals } from "../../src/billing/pricing.js";
 import {
   type Bill,
   type BillingDeps,
   groupBill,
   loadEvents,
+  sumTotals,
   monthlyBill,
   monthRange,
   type Range,
@@ -56,9 +57,9 @@ export interface Split {
   load: Timing;
   /** buildIntervals (normalizing each entity) and the range filter of usageIntervals. */
   intervals: Timing;
-  /** priceIntervals: what the limit times alone. */
+  /** priceTotals: what the limit times alone. */
   price: Timing;
-  /** groupBill and sumPrices. */
+  /** groupBill and sumTotals. */
   group: Timing;
 }
 
@@ -127,20 +128,20 @@ async function splitRun(deps: BillingDeps, range: Range) {
   // monthlyBill lets go of the events once it has the intervals; emptying the array lets pricing run with the same heap.
   load.value.length = 0;
   const price = await measure(() =>
-    priceIntervals(
+    priceTotals(
       intervals.value,
       deps.plans,
       pricingOptions(deps.settings, range, () => undefined),
     ),
   );
-  const group = await measure(() => ({ orgs: groupBill(price.value), totals: sumPrices(price.value) }));
+  const group = await measure(() => ({ orgs: groupBill(price.value), totals: sumTotals(price.value) }));
   return {
     stages: { load: spent(load), intervals: spent(intervals), price: spent(price), group: spent(group) },
     events,
     intervals: intervals.value.length,
     billable: price.value.length,
     orgs: group.value.orgs.length,
-    ex_vat: group.value.totals.ex_vat,
+    ex_vat: group.value.totals.ex_vat.toFixed(),
   };
 }
 
@@ -215,8 +216,8 @@ export interface LimitResult {
 }
 
 /**
- * The limit: the same intervals, built once and not timed, priced by priceIntervals in a loop with no storage on
- * either side.
+ * The limit: the same intervals, built once and not timed, priced by priceTotals (the formulas, rates and sums a
+ * bill needs) in a loop with no storage on either side.
  */
 export async function benchLimit(
   deps: BillingDeps,
@@ -230,7 +231,7 @@ export async function benchLimit(
   const measured: Spent[] = [];
   let billable = 0;
   for (let run = 1; run <= runs; run++) {
-    const priced = await measure(() => priceIntervals(intervals, deps.plans, options));
+    const priced = await measure(() => priceTotals(intervals, deps.plans, options));
     measured.push(spent(priced));
     billable = priced.value.length;
     log(`  limit run ${run}: ${priced.seconds.toFixed(2)} s (CPU ${priced.cpu.toFixed(2)} s)`);

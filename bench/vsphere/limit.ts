@@ -70,7 +70,7 @@ from (
       cast(sum(vcpu_count) as ${f}) as vcpu, sum(ram_gb) as ram, sum(provisioned_disk) as disk,
       max(snapshot_time) as last_time, max(creation_time) as creation_time, max(deletion_time) as deletion_time
     from vm_samples
-    where snapshot_time >= ${start} and snapshot_time < ${end}
+    where ${dialect === "sqlite" ? `(snapshot_time - snapshot_time % 86400) = ${start}` : `snapshot_time >= ${start} and snapshot_time < ${end}`}
     group by vcenter, vm_id, resource_pool
   ) p
   group by vcenter, vm_id

@@ -203,7 +203,8 @@ class Parser {
   }
 }
 
-function evaluateNode(node: FormulaNode, variables: Record<FormulaVariable, Money>): Money {
+/** Evaluates a parsed formula whose variables are already finite Money values (the pricing hot path). */
+export function evaluateNode(node: FormulaNode, variables: Record<FormulaVariable, Money>): Money {
   switch (node.kind) {
     case "number":
       return node.value;

@@ -2,8 +2,8 @@ import type { ResourceType } from "../cloudfoundry/events.js";
 import type { UsageInterval } from "../cloudfoundry/intervals.js";
 import { iso } from "../lib/time.js";
 import { Money } from "./decimal.js";
-import { FormulaError, type FormulaVariables } from "./formula.js";
-import type { CompiledComponent, CompiledPlans, PlanVersion, Timeline } from "./plans.js";
+import { evaluateNode, FormulaError, type FormulaVariable } from "./formula.js";
+import type { CompiledComponent, CompiledPlans, PlanVersion, Timeline, Validity } from "./plans.js";
 
 /**
  * Where `ceil()` (and any other non-linear part of a formula) applies.
@@ -113,6 +113,15 @@ export function monthSlices(start: string, stop: string): { start: string; stop:
   return cuts.slice(1).map((t, i) => ({ start: iso(cuts[i] as number), stop: iso(t) }));
 }
 
+interface Rates {
+  /** The component currency's rate divided by the output currency's. */
+  currency: Money;
+  currencyText: string;
+  /** 1 + the VAT rate. */
+  vatFactor: Money;
+  vatText: string;
+}
+
 interface Context {
   compiled: CompiledPlans;
   rangeStart: number;
@@ -120,19 +129,21 @@ interface Context {
   output: Timeline<Money>;
   scope: CeilScope;
   onUnpriced: (usage: UnpricedUsage) => void;
+  /** Rates per component and rate segment: the same few pairs of Decimal results serve every piece. */
+  rates: Map<CompiledComponent, Map<string, Rates>>;
+  /** ISO texts of shared boundaries (range, month starts, rate changes), formatted once per call. */
+  times: Map<number, string>;
 }
 
-/**
- * Prices usage intervals over a billing range: one billable event per interval that has priced time in the range,
- * with one detail per component and piece. `ex_vat = formula × currency_rate`, where currency_rate is the
- * component currency's rate divided by the output currency's (both against the base currency), and
- * `inc_vat = ex_vat × (1 + vat_rate)`. Amounts are exact decimals; rounding belongs to bill totals.
- */
-export function priceIntervals(
-  intervals: readonly UsageInterval[],
-  compiled: CompiledPlans,
-  options: PricingOptions,
-): BillableEvent[] {
+/** What a bill needs of one interval's price: its totals and the plan version that priced its first piece. */
+export interface PricedTotals {
+  interval: UsageInterval;
+  plan_name: string;
+  ex_vat: Money;
+  inc_vat: Money;
+}
+
+function pricingContext(compiled: CompiledPlans, options: PricingOptions): Context {
   const rangeStart = parseTime("rangeStart", options.rangeStart);
   const rangeStop = parseTime("rangeStop", options.rangeStop);
   if (rangeStop <= rangeStart) {
@@ -143,7 +154,7 @@ export function priceIntervals(
   if (output.start > rangeStart) {
     throw new PricingError(`no ${options.currency} currency rate holds on ${iso(rangeStart)}`);
   }
-  const context: Context = {
+  return {
     compiled,
     rangeStart,
     rangeStop,
@@ -157,54 +168,80 @@ export function priceIntervals(
             `${interval.resource_guid} from ${start} to ${stop}`,
         );
       }),
+    rates: new Map(),
+    times: new Map(),
   };
+}
+
+/**
+ * Prices usage intervals over a billing range: one billable event per interval that has priced time in the range,
+ * with one detail per component and piece. `ex_vat = formula × currency_rate`, where currency_rate is the
+ * component currency's rate divided by the output currency's (both against the base currency), and
+ * `inc_vat = ex_vat × (1 + vat_rate)`. Amounts are exact decimals; rounding belongs to bill totals.
+ */
+export function priceIntervals(
+  intervals: readonly UsageInterval[],
+  compiled: CompiledPlans,
+  options: PricingOptions,
+): BillableEvent[] {
+  const context = pricingContext(compiled, options);
   const events: BillableEvent[] = [];
   for (const interval of intervals) {
-    const event = priceInterval(interval, context);
-    if (event) events.push(event);
+    const priced = priceInterval(interval, context, true);
+    if (priced) events.push(toBillableEvent(priced));
   }
   return events;
 }
 
-function priceInterval(interval: UsageInterval, context: Context): BillableEvent | undefined {
-  const start = parseTime(`interval ${interval.event_guid} start`, interval.start);
-  const stop = parseTime(`interval ${interval.event_guid} stop`, interval.stop);
-  const from = Math.max(start, context.rangeStart);
-  const to = Math.min(stop, context.rangeStop);
-  if (from >= to) return undefined;
-
-  const timeline = context.compiled.plans.get(interval.plan_guid);
-  // Plan versions follow each other without gaps, so only time before the first version can lack a plan.
-  const pricedFrom = Math.max(from, timeline?.start ?? Number.POSITIVE_INFINITY);
-  if (pricedFrom > from) context.onUnpriced({ interval, start: iso(from), stop: iso(Math.min(pricedFrom, to)) });
-  const versions = timeline?.overlapping(pricedFrom, to) ?? [];
-  const first = versions[0]?.value;
-  if (!first) return undefined;
-
-  const pieces: { at: number; detail: PriceDetail; exVat: Money; incVat: Money }[] = [];
-  for (const version of versions) {
-    const plan = version.value;
-    const variables = {
-      memory_in_mb: interval.memory_in_mb ?? plan.memory_in_mb,
-      storage_in_mb: interval.storage_in_mb ?? plan.storage_in_mb,
-      number_of_nodes: interval.number_of_nodes ?? plan.number_of_nodes,
-    };
-    // The whole interval under this version, before the range clips it: `interval` scope measures from here.
-    const wholeStart = Math.max(start, version.from);
-    const a = Math.max(wholeStart, context.rangeStart);
-    const b = Math.min(stop, version.until, context.rangeStop);
-    for (const component of plan.components) {
-      pieces.push(...priceComponent(interval, plan, component, variables, wholeStart, a, b, context));
+/**
+ * The same prices as priceIntervals, as Decimal totals per interval without the per-piece details and amount
+ * strings: what a bill reads, at a fraction of the cost for a month of a whole foundation.
+ */
+export function priceTotals(
+  intervals: readonly UsageInterval[],
+  compiled: CompiledPlans,
+  options: PricingOptions,
+): PricedTotals[] {
+  const context = pricingContext(compiled, options);
+  const out: PricedTotals[] = [];
+  for (const interval of intervals) {
+    const priced = priceInterval(interval, context, false);
+    if (priced) {
+      out.push({
+        interval,
+        plan_name: priced.pieces[0]?.plan_name ?? interval.plan_name,
+        ex_vat: priced.exVat,
+        inc_vat: priced.incVat,
+      });
     }
   }
-  pieces.sort((x, y) => x.at - y.at);
+  return out;
+}
 
-  const exVat = pieces.reduce((sum, p) => sum.plus(p.exVat), new Money(0));
-  const incVat = pieces.reduce((sum, p) => sum.plus(p.incVat), new Money(0));
+interface Piece {
+  at: number;
+  plan_name: string;
+  exVat: Money;
+  incVat: Money;
+  detail: PriceDetail | undefined;
+}
+
+interface PricedInterval {
+  interval: UsageInterval;
+  first: PlanVersion;
+  pricedFrom: string;
+  to: string;
+  pieces: Piece[];
+  exVat: Money;
+  incVat: Money;
+}
+
+function toBillableEvent(p: PricedInterval): BillableEvent {
+  const { interval, first } = p;
   return {
     event_guid: interval.event_guid,
-    event_start: iso(pricedFrom),
-    event_stop: iso(to),
+    event_start: p.pricedFrom,
+    event_stop: p.to,
     resource_guid: interval.resource_guid,
     resource_name: interval.resource_name,
     resource_type: interval.resource_type,
@@ -217,30 +254,138 @@ function priceInterval(interval: UsageInterval, context: Context): BillableEvent
     number_of_nodes: interval.number_of_nodes ?? first.number_of_nodes,
     memory_in_mb: interval.memory_in_mb ?? first.memory_in_mb,
     storage_in_mb: interval.storage_in_mb ?? first.storage_in_mb,
-    price: { inc_vat: incVat.toFixed(), ex_vat: exVat.toFixed(), details: pieces.map((p) => p.detail) },
+    price: {
+      inc_vat: p.incVat.toFixed(),
+      ex_vat: p.exVat.toFixed(),
+      details: p.pieces.map((piece) => piece.detail as PriceDetail),
+    },
   };
 }
 
-function rateAt(timeline: Timeline<Money>, at: number, what: string): Money {
-  const rate = timeline.at(at)?.value;
-  if (!rate) throw new PricingError(`no ${what} holds on ${iso(at)}`);
-  return rate;
+function priceInterval(interval: UsageInterval, context: Context, withDetails: boolean): PricedInterval | undefined {
+  const start = parseTime(`interval ${interval.event_guid} start`, interval.start);
+  const stop = parseTime(`interval ${interval.event_guid} stop`, interval.stop);
+  const from = Math.max(start, context.rangeStart);
+  const to = Math.min(stop, context.rangeStop);
+  if (from >= to) return undefined;
+  // Shared boundaries (range, month starts, rate changes) are formatted once per call, the interval's own once.
+  let startText: string | undefined;
+  let stopText: string | undefined;
+  const text = (t: number): string => {
+    if (t === start) {
+      startText ??= iso(start);
+      return startText;
+    }
+    if (t === stop) {
+      stopText ??= iso(stop);
+      return stopText;
+    }
+    let formatted = context.times.get(t);
+    if (formatted === undefined) {
+      formatted = iso(t);
+      context.times.set(t, formatted);
+    }
+    return formatted;
+  };
+
+  const timeline = context.compiled.plans.get(interval.plan_guid);
+  // Plan versions follow each other without gaps, so only time before the first version can lack a plan.
+  const pricedFrom = Math.max(from, timeline?.start ?? Number.POSITIVE_INFINITY);
+  if (pricedFrom > from) context.onUnpriced({ interval, start: iso(from), stop: iso(Math.min(pricedFrom, to)) });
+  const versions = timeline?.overlapping(pricedFrom, to) ?? [];
+  const first = versions[0]?.value;
+  if (!first) return undefined;
+
+  const pieces: Piece[] = [];
+  for (const version of versions) {
+    const plan = version.value;
+    const size = {
+      memory_in_mb: sizeOf("memory_in_mb", interval.memory_in_mb ?? plan.memory_in_mb),
+      storage_in_mb: sizeOf("storage_in_mb", interval.storage_in_mb ?? plan.storage_in_mb),
+      number_of_nodes: sizeOf("number_of_nodes", interval.number_of_nodes ?? plan.number_of_nodes),
+    };
+    // The whole interval under this version, before the range clips it: `interval` scope measures from here.
+    const wholeStart = Math.max(start, version.from);
+    const a = Math.max(wholeStart, context.rangeStart);
+    const b = Math.min(stop, version.until, context.rangeStop);
+    for (const component of plan.components) {
+      priceComponent(
+        pieces,
+        interval,
+        plan,
+        component,
+        size,
+        wholeStart,
+        a,
+        b,
+        context,
+        withDetails ? text : undefined,
+      );
+    }
+  }
+  pieces.sort((x, y) => x.at - y.at);
+
+  let exVat = new Money(0);
+  let incVat = new Money(0);
+  for (const piece of pieces) {
+    exVat = exVat.plus(piece.exVat);
+    incVat = incVat.plus(piece.incVat);
+  }
+  return { interval, first, pricedFrom: text(pricedFrom), to: text(to), pieces, exVat, incVat };
+}
+
+function sizeOf(name: FormulaVariable, value: number): Money {
+  if (!Number.isFinite(value)) throw new PricingError(`$${name} is not a finite number (got "${value}")`);
+  return new Money(value);
+}
+
+function validityAt(timeline: Timeline<Money>, at: number, what: string): Validity<Money> {
+  const entry = timeline.at(at);
+  if (!entry) throw new PricingError(`no ${what} holds on ${iso(at)}`);
+  return entry;
+}
+
+function ratesAt(component: CompiledComponent, at: number, context: Context): Rates {
+  const vat = validityAt(component.vatRates, at, `${component.vat_code} VAT rate`);
+  const currency = validityAt(component.currencyRates, at, `${component.currency_code} currency rate`);
+  const output = validityAt(context.output, at, "output currency rate");
+  let byComponent = context.rates.get(component);
+  if (!byComponent) {
+    byComponent = new Map();
+    context.rates.set(component, byComponent);
+  }
+  const key = `${vat.from}/${currency.from}/${output.from}`;
+  let rates = byComponent.get(key);
+  if (!rates) {
+    const quotient = currency.value.dividedBy(output.value);
+    rates = {
+      currency: quotient,
+      currencyText: quotient.toFixed(),
+      vatFactor: vat.value.plus(1),
+      vatText: vat.value.toFixed(),
+    };
+    byComponent.set(key, rates);
+  }
+  return rates;
 }
 
 /** Prices one component over `[a, b)`, the part of the whole `[wholeStart, …)` inside the range. */
 function priceComponent(
+  pieces: Piece[],
   interval: UsageInterval,
   plan: PlanVersion,
   component: CompiledComponent,
-  size: Omit<FormulaVariables, "time_in_seconds">,
+  size: Record<Exclude<FormulaVariable, "time_in_seconds">, Money>,
   wholeStart: number,
   a: number,
   b: number,
   context: Context,
-): { at: number; detail: PriceDetail; exVat: Money; incVat: Money }[] {
+  text: ((t: number) => string) | undefined,
+): void {
   const evaluate = (milliseconds: number): Money => {
     try {
-      return component.formula.evaluate({ ...size, time_in_seconds: new Money(milliseconds).dividedBy(1000) });
+      // Milliseconds as a decimal exponent: exactly ms / 1000 without a 40-digit division.
+      return evaluateNode(component.formula.ast, { ...size, time_in_seconds: new Money(`${milliseconds}e-3`) });
     } catch (error) {
       if (!(error instanceof FormulaError)) throw error;
       throw new PricingError(
@@ -261,8 +406,9 @@ function priceComponent(
   ].sort((x, y) => x - y);
 
   let chargedSoFar = context.scope === "interval" && a > wholeStart ? evaluate(a - wholeStart) : new Money(0);
-  return cuts.slice(1).map((q, i) => {
-    const p = cuts[i] as number;
+  for (let i = 1; i < cuts.length; i++) {
+    const p = cuts[i - 1] as number;
+    const q = cuts[i] as number;
     let amount: Money;
     if (context.scope === "slice") {
       amount = evaluate(q - p);
@@ -271,30 +417,28 @@ function priceComponent(
       amount = charged.minus(chargedSoFar);
       chargedSoFar = charged;
     }
-    const vatRate = rateAt(component.vatRates, p, `${component.vat_code} VAT rate`);
-    const currencyRate = rateAt(component.currencyRates, p, `${component.currency_code} currency rate`).dividedBy(
-      rateAt(context.output, p, "output currency rate"),
-    );
-    const exVat = amount.times(currencyRate);
-    const incVat = exVat.times(vatRate.plus(1));
-    return {
+    const rates = ratesAt(component, p, context);
+    const exVat = amount.times(rates.currency);
+    const incVat = exVat.times(rates.vatFactor);
+    pieces.push({
       at: p,
+      plan_name: plan.name,
       exVat,
       incVat,
-      detail: {
+      detail: text && {
         name: component.name,
-        start: iso(p),
-        stop: iso(q),
+        start: text(p),
+        stop: text(q),
         plan_name: plan.name,
         ex_vat: exVat.toFixed(),
         inc_vat: incVat.toFixed(),
-        vat_rate: vatRate.toFixed(),
+        vat_rate: rates.vatText,
         vat_code: component.vat_code,
         currency_code: component.currency_code,
-        currency_rate: currencyRate.toFixed(),
+        currency_rate: rates.currencyText,
       },
-    };
-  });
+    });
+  }
 }
 
 /** Exact totals of billable events; round them with roundMinor only where a bill shows them. */

@@ -9,7 +9,13 @@ import {
   type PricingPlan,
   type VatRate,
 } from "../billing/plans.js";
-import { type BillableEvent, priceIntervals, sumPrices, type UnpricedUsage } from "../billing/pricing.js";
+import {
+  type BillableEvent,
+  type PricedTotals,
+  priceIntervals,
+  priceTotals,
+  type UnpricedUsage,
+} from "../billing/pricing.js";
 import { iso } from "../lib/time.js";
 import { parseDuration } from "../lib/duration.js";
 import { normalizeEntity, resourceTransition, type EventKind, type UsageEvent } from "./events.js";
@@ -166,37 +172,39 @@ export function monthRange(month: string): Range {
   return { start: iso(Date.UTC(y, m - 1, 1)), stop: iso(Date.UTC(y, m, 1)) };
 }
 
-/** Groups priced events into org → space → plan lines. */
-export function groupBill(events: readonly BillableEvent[]): OrgBill[] {
-  const orgs = new Map<
-    string,
-    {
-      name: string;
-      spaces: Map<string, { name: string; lines: Map<string, BillLine & { set: Set<string>; ex: Money; inc: Money }> }>;
+/** Groups priced intervals into org → space → plan lines. */
+export function groupBill(priced: readonly PricedTotals[]): OrgBill[] {
+  type Line = Omit<BillLine, "ex_vat" | "inc_vat"> & { set: Set<string>; ex: Money; inc: Money };
+  const orgs = new Map<string, { name: string; spaces: Map<string, { name: string; lines: Map<string, Line> }> }>();
+  for (const { interval: e, plan_name, ex_vat, inc_vat } of priced) {
+    let org = orgs.get(e.org_guid);
+    if (!org) {
+      org = { name: e.org_name, spaces: new Map() };
+      orgs.set(e.org_guid, org);
     }
-  >();
-  for (const e of events) {
-    const org = orgs.get(e.org_guid) ?? { name: e.org_name, spaces: new Map() };
-    orgs.set(e.org_guid, org);
-    const space = org.spaces.get(e.space_guid) ?? { name: e.space_name, lines: new Map() };
-    org.spaces.set(e.space_guid, space);
+    let space = org.spaces.get(e.space_guid);
+    if (!space) {
+      space = { name: e.space_name, lines: new Map() };
+      org.spaces.set(e.space_guid, space);
+    }
     const key = `${e.plan_guid}\u0000${e.resource_type}`;
-    const line = space.lines.get(key) ?? {
-      plan_guid: e.plan_guid,
-      // A bill names the pricing plan that priced the usage; the event's own plan name is CF's service plan name.
-      plan_name: e.price.details[0]?.plan_name ?? e.plan_name,
-      resource_type: e.resource_type,
-      resources: 0,
-      ex_vat: "0",
-      inc_vat: "0",
-      set: new Set<string>(),
-      ex: new Money(0),
-      inc: new Money(0),
-    };
+    let line = space.lines.get(key);
+    if (!line) {
+      line = {
+        plan_guid: e.plan_guid,
+        // A bill names the pricing plan that priced the usage; the interval's own plan name is CF's service plan.
+        plan_name,
+        resource_type: e.resource_type,
+        resources: 0,
+        set: new Set<string>(),
+        ex: new Money(0),
+        inc: new Money(0),
+      };
+      space.lines.set(key, line);
+    }
     line.set.add(e.resource_guid);
-    line.ex = line.ex.plus(e.price.ex_vat);
-    line.inc = line.inc.plus(e.price.inc_vat);
-    space.lines.set(key, line);
+    line.ex = line.ex.plus(ex_vat);
+    line.inc = line.inc.plus(inc_vat);
   }
   return [...orgs.entries()]
     .map(([org_guid, org]) => {
@@ -223,6 +231,34 @@ export function groupBill(events: readonly BillableEvent[]): OrgBill[] {
     .sort((a, b) => a.org_name.localeCompare(b.org_name));
 }
 
+/** Exact totals of priced intervals. */
+export function sumTotals(priced: readonly PricedTotals[]): { ex_vat: Money; inc_vat: Money } {
+  let ex = new Money(0);
+  let inc = new Money(0);
+  for (const p of priced) {
+    ex = ex.plus(p.ex_vat);
+    inc = inc.plus(p.inc_vat);
+  }
+  return { ex_vat: ex, inc_vat: inc };
+}
+
+/** What a bill needs of the range's prices: Decimal totals per interval, no per-piece details. */
+export async function pricedTotals(
+  deps: BillingDeps,
+  range: Range,
+  orgs: readonly string[] | undefined,
+  now: Date,
+): Promise<PricedTotals[]> {
+  const intervals = await usageIntervals(deps, range, orgs, iso(now));
+  return priceTotals(intervals, deps.plans, {
+    rangeStart: range.start,
+    rangeStop: range.stop,
+    currency: deps.settings.billing.currency,
+    ceilScope: deps.settings.billing.ceil_scope,
+    onUnpriced: deps.onUnpriced ?? (() => undefined),
+  });
+}
+
 /**
  * The bill of a month. A running month also gets its month-to-date figure and a forecast (everything running now
  * keeps running to the month's end). A closed month keeps revisions: when late events change an organization's
@@ -236,25 +272,21 @@ export async function monthlyBill(
 ): Promise<Bill> {
   const range = monthRange(month);
   const closed = range.stop <= iso(now);
-  const events = await billableEvents(deps, range, orgs, closed ? new Date(range.stop) : now);
-  const grouped = groupBill(events);
-  const totals = sumPrices(events);
+  const priced = await pricedTotals(deps, range, orgs, closed ? new Date(range.stop) : now);
+  const grouped = groupBill(priced);
+  const totals = sumTotals(priced);
   const bill: Bill = {
     month,
     currency: deps.settings.billing.currency,
     status: closed ? "closed" : "open",
     generated_at: iso(now),
     orgs: grouped,
-    totals: { ex_vat: roundMinor(new Money(totals.ex_vat)), inc_vat: roundMinor(new Money(totals.inc_vat)) },
+    totals: { ex_vat: roundMinor(totals.ex_vat), inc_vat: roundMinor(totals.inc_vat) },
   };
   if (!closed) {
-    const forecastEvents = await billableEvents(deps, range, orgs, new Date(range.stop));
-    const forecast = sumPrices(forecastEvents);
+    const forecast = sumTotals(await pricedTotals(deps, range, orgs, new Date(range.stop)));
     bill.month_to_date = bill.totals;
-    bill.forecast = {
-      ex_vat: roundMinor(new Money(forecast.ex_vat)),
-      inc_vat: roundMinor(new Money(forecast.inc_vat)),
-    };
+    bill.forecast = { ex_vat: roundMinor(forecast.ex_vat), inc_vat: roundMinor(forecast.inc_vat) };
     return bill;
   }
   for (const org of grouped) await recordRevision(deps.db, month, org, range.stop, now);

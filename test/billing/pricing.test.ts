@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Money, roundMinor } from "../../src/billing/decimal.js";
 import { type CurrencyRate, compilePlans, type PricingPlan, type VatRate } from "../../src/billing/plans.js";
@@ -7,6 +8,7 @@ import {
   type PricingOptions,
   PricingError,
   priceIntervals,
+  priceTotals,
   sumPrices,
   type UnpricedUsage,
 } from "../../src/billing/pricing.js";
@@ -457,5 +459,69 @@ describe("sumPrices", () => {
     expect(new Money(total.ex_vat).toDecimalPlaces(30).toFixed()).toBe("0.1");
     expect(roundMinor(new Money(total.inc_vat))).toBe("0.12");
     expect(sumPrices([])).toEqual({ ex_vat: "0", inc_vat: "0" });
+  });
+});
+
+describe("priceTotals", () => {
+  // Two plan versions, a USD component, a VAT change and a USD rate change inside the range: every kind of cut.
+  const plans: PricingPlan[] = [
+    plan("$number_of_nodes * $time_in_seconds * ($memory_in_mb / 1024) * 0.01 / 3600", {
+      components: [
+        component("$number_of_nodes * $time_in_seconds * ($memory_in_mb / 1024) * 0.01 / 3600"),
+        component("ceil($time_in_seconds / 3600) * 0.004", { name: "platform", currency_code: "USD" }),
+      ],
+    }),
+    plan(HOURLY, { name: "PLAN2", valid_from: "2001-02-01" }),
+  ];
+  const vat: VatRate[] = [...VAT, { code: "Standard", valid_from: "2001-01-20", rate: 0.175 }];
+  const currency: CurrencyRate[] = [
+    ...CURRENCY,
+    { code: "USD", valid_from: "1970-01-01", rate: 0.8 },
+    { code: "USD", valid_from: "2001-02-15", rate: "0.79" },
+  ];
+  const compiled = compilePlans(plans, vat, currency);
+  const base = Date.UTC(2000, 11, 20);
+
+  it("gives each interval the totals and first plan name priceIntervals gives it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            start: fc.integer({ min: 0, max: 100 * 86_400 }),
+            length: fc.integer({ min: 1, max: 40 * 86_400 }),
+            memory: fc.constantFrom(64, 128, 1024, 3000),
+            nodes: fc.integer({ min: 1, max: 4 }),
+          }),
+          { maxLength: 20 },
+        ),
+        fc.constantFrom<"slice" | "interval">("slice", "interval"),
+        (specs, ceilScope) => {
+          const intervals = specs.map((x, i) =>
+            interval(
+              new Date(base + x.start * 1000).toISOString(),
+              new Date(base + (x.start + x.length) * 1000).toISOString(),
+              {
+                event_guid: `e${i}`,
+                memory_in_mb: x.memory,
+                number_of_nodes: x.nodes,
+              },
+            ),
+          );
+          const options = {
+            rangeStart: "2001-01-01",
+            rangeStop: "2001-03-01",
+            currency: "GBP",
+            ceilScope,
+            onUnpriced: () => undefined,
+          };
+          const events = priceIntervals(intervals, compiled, options);
+          const totals = priceTotals(intervals, compiled, options);
+          expect(
+            totals.map((t) => [t.interval.event_guid, t.plan_name, t.ex_vat.toFixed(), t.inc_vat.toFixed()]),
+          ).toEqual(events.map((e) => [e.event_guid, e.price.details[0]?.plan_name, e.price.ex_vat, e.price.inc_vat]));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

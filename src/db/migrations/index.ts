@@ -4,6 +4,7 @@ import type { Dialect } from "../connect.js";
 import * as foundation from "./001_foundation.js";
 import * as vsphere from "./002_vsphere.js";
 import * as cloudfoundry from "./003_cloudfoundry.js";
+import * as vsphereDayIndex from "./004_vsphere_day_index.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -11,6 +12,7 @@ const ALL: Record<string, DialectMigration> = {
   "001_foundation": foundation,
   "002_vsphere": vsphere,
   "003_cloudfoundry": cloudfoundry,
+  "004_vsphere_day_index": vsphereDayIndex,
 };
 
 /** Migrations are code, bundled in order; each receives the dialect so DDL differences stay inside migrations/. */
