@@ -13,7 +13,7 @@ import { RuleError } from "./inventory/rules.js";
 import { inventoryRules, retentionTiers } from "./inventory/settings.js";
 import { settingsReference } from "./config/docs.js";
 import { billCsv, billXlsx } from "./cloudfoundry/bill-export.js";
-import { monthlyBill } from "./cloudfoundry/billing.js";
+import { billingDeps, monthlyBill } from "./cloudfoundry/billing.js";
 import { PlanError } from "./billing/plans.js";
 import { ImportSourceError, importFromSqlite } from "./db/import-sqlite.js";
 import { AggregateInputError } from "./vsphere/aggregate.js";
@@ -413,9 +413,7 @@ program
         throw new InvalidArgumentError(`--month must be YYYY-MM (got "${options.month}")`);
       if (options.format === "xlsx" && !options.output)
         throw new InvalidArgumentError("--format xlsx needs --output FILE");
-      const bill = await withContext(command, (ctx) =>
-        monthlyBill({ db: ctx.database.db, settings: ctx.settings, plans: ctx.plans }, options.month, options.org),
-      );
+      const bill = await withContext(command, (ctx) => monthlyBill(billingDeps(ctx), options.month, options.org));
       const body =
         options.format === "json"
           ? `${JSON.stringify(bill, null, 2)}\n`

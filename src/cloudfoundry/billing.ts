@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { AppContext } from "../app/context.js";
 import type { Settings } from "../config/schema.js";
 import type { DB } from "../db/types.js";
 import { Money, roundMinor } from "../billing/decimal.js";
@@ -19,6 +20,7 @@ import {
 import { iso } from "../lib/time.js";
 import { parseDuration } from "../lib/duration.js";
 import { normalizeEntity, resourceTransition, type EventKind, type UsageEvent } from "./events.js";
+import { billWorkerCount, runBillChunks } from "./bill-pool.js";
 import { buildIntervals, type UsageInterval } from "./intervals.js";
 
 /** Pricing plans, VAT and currency rates from settings, compiled (and so validated) once at start. */
@@ -64,6 +66,18 @@ export interface BillingDeps {
   settings: Settings;
   plans: CompiledPlans;
   onUnpriced?: (usage: UnpricedUsage) => void;
+  /**
+   * Lets a large bill use worker threads, each opening the database from `settings` (and `schema`). Left out
+   * where the database cannot be opened twice, such as SQLite in memory.
+   */
+  parallel?: { threads: number; schema?: string | undefined };
+}
+
+/** Billing inputs of a running Fleetledger, with worker threads unless its database lives only in this process. */
+export function billingDeps(ctx: Pick<AppContext, "database" | "settings" | "plans">): BillingDeps {
+  const deps: BillingDeps = { db: ctx.database.db, settings: ctx.settings, plans: ctx.plans };
+  if (ctx.database.location.endsWith(":memory:")) return deps;
+  return { ...deps, parallel: { threads: billWorkerCount(ctx.settings), schema: ctx.database.schema } };
 }
 
 /** Stored events of some organizations (all when `orgs` is undefined) created before `until`, in event order. */
@@ -272,9 +286,26 @@ export async function monthlyBill(
 ): Promise<Bill> {
   const range = monthRange(month);
   const closed = range.stop <= iso(now);
-  const priced = await pricedTotals(deps, range, orgs, closed ? new Date(range.stop) : now);
-  const grouped = groupBill(priced);
-  const totals = sumTotals(priced);
+  // An organization's usage never mixes with another's, so the bill is built a slice of organizations at a time:
+  // memory stays bounded by the slice, and a large bill spreads its slices over worker threads.
+  const requests = [...chunked(await billedOrgs(deps.db, orgs, range.stop), BILL_ORG_CHUNK)].map((chunk) => ({
+    month,
+    orgs: chunk,
+    closed,
+    now: iso(now),
+  }));
+  const threads = deps.parallel ? Math.min(deps.parallel.threads, requests.length) : 1;
+  const results =
+    threads > 1 && deps.parallel
+      ? await runBillChunks(deps.settings, deps.parallel.schema, requests, threads)
+      : await sequentially(requests, (request) => billChunk(deps, request));
+  const grouped: OrgBill[] = [];
+  for (const result of results) {
+    grouped.push(...result.orgs);
+    for (const usage of result.unpriced) deps.onUnpriced?.(usage);
+  }
+  grouped.sort((a, b) => a.org_name.localeCompare(b.org_name));
+  const totals = chunkTotals(results, "totals");
   const bill: Bill = {
     month,
     currency: deps.settings.billing.currency,
@@ -284,13 +315,92 @@ export async function monthlyBill(
     totals: { ex_vat: roundMinor(totals.ex_vat), inc_vat: roundMinor(totals.inc_vat) },
   };
   if (!closed) {
-    const forecast = sumTotals(await pricedTotals(deps, range, orgs, new Date(range.stop)));
+    const forecast = chunkTotals(results, "forecast");
     bill.month_to_date = bill.totals;
     bill.forecast = { ex_vat: roundMinor(forecast.ex_vat), inc_vat: roundMinor(forecast.inc_vat) };
     return bill;
   }
   for (const org of grouped) await recordRevision(deps.db, month, org, range.stop, now);
   return bill;
+}
+
+async function sequentially<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await task(item));
+  return out;
+}
+
+/** One slice of organizations of a monthly bill, as a worker thread is asked for it. */
+export interface BillChunkRequest {
+  month: string;
+  orgs: string[];
+  closed: boolean;
+  /** ISO time the bill is made at. */
+  now: string;
+}
+
+/** Totals as exact decimal texts, so they cross a thread boundary without losing a digit. */
+export interface BillChunkResult {
+  orgs: OrgBill[];
+  totals: { ex_vat: string; inc_vat: string };
+  forecast?: { ex_vat: string; inc_vat: string };
+  unpriced: UnpricedUsage[];
+}
+
+export async function billChunk(deps: BillingDeps, request: BillChunkRequest): Promise<BillChunkResult> {
+  const range = monthRange(request.month);
+  const unpriced: UnpricedUsage[] = [];
+  const local = { ...deps, onUnpriced: (usage: UnpricedUsage) => unpriced.push(usage) };
+  const priced = await pricedTotals(
+    local,
+    range,
+    request.orgs,
+    request.closed ? new Date(range.stop) : new Date(request.now),
+  );
+  const totals = sumTotals(priced);
+  const result: BillChunkResult = {
+    orgs: groupBill(priced),
+    totals: { ex_vat: totals.ex_vat.toFixed(), inc_vat: totals.inc_vat.toFixed() },
+    unpriced,
+  };
+  if (!request.closed) {
+    // The forecast's own unpriced usage repeats the month-to-date's and is not reported twice.
+    const forecast = sumTotals(await pricedTotals(deps, range, request.orgs, new Date(range.stop)));
+    result.forecast = { ex_vat: forecast.ex_vat.toFixed(), inc_vat: forecast.inc_vat.toFixed() };
+  }
+  return result;
+}
+
+function chunkTotals(results: readonly BillChunkResult[], pick: "totals" | "forecast") {
+  let ex = new Money(0);
+  let inc = new Money(0);
+  for (const r of results) {
+    const t = r[pick];
+    if (!t) continue;
+    ex = ex.plus(t.ex_vat);
+    inc = inc.plus(t.inc_vat);
+  }
+  return { ex_vat: ex, inc_vat: inc };
+}
+
+/** Organizations a bill is built from at a time; about 1,000 events each in a large foundation. */
+const BILL_ORG_CHUNK = 100;
+
+function* chunked<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** The organizations asked for, or every organization with an event before `until`, from the org index. */
+async function billedOrgs(db: Kysely<DB>, orgs: readonly string[] | undefined, until: string): Promise<string[]> {
+  if (orgs) return [...new Set(orgs)];
+  const rows = await db
+    .selectFrom("cf_usage_events")
+    .select("org_guid")
+    .where("created_at", "<", until)
+    .distinct()
+    .orderBy("org_guid")
+    .execute();
+  return rows.map((r) => r.org_guid);
 }
 
 async function recordRevision(db: Kysely<DB>, month: string, org: OrgBill, monthEnd: string, now: Date): Promise<void> {

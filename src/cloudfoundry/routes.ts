@@ -6,7 +6,15 @@ import { priceIntervals, sumPrices } from "../billing/pricing.js";
 import { requireToken } from "../http/auth.js";
 import { HttpError } from "../http/errors.js";
 import { errorResponses } from "../http/schemas.js";
-import { type BillingDeps, billableEvents, monthlyBill, parseRange, type Range, usageIntervals } from "./billing.js";
+import {
+  type BillingDeps,
+  billableEvents,
+  billingDeps,
+  monthlyBill,
+  parseRange,
+  type Range,
+  usageIntervals,
+} from "./billing.js";
 import { billCsv, billXlsx } from "./bill-export.js";
 import type { UsageInterval } from "./intervals.js";
 
@@ -87,9 +95,7 @@ export function billingRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const reader = requireToken(ctx, "viewer", true);
     const deps: BillingDeps = {
-      db: ctx.database.db,
-      settings: ctx.settings,
-      plans: ctx.plans,
+      ...billingDeps(ctx),
       onUnpriced: (u) =>
         ctx.log.warn({ plan: u.interval.plan_guid, start: u.start, stop: u.stop }, "usage without a pricing plan"),
     };

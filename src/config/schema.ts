@@ -298,6 +298,13 @@ export const SettingsSchema = Obj({
       description:
         "Where ceil() in a formula applies: to each month slice of an interval (paas-billing) or to the whole interval.",
     }),
+    bill_workers: Type.Integer({
+      default: 0,
+      minimum: 0,
+      maximum: 64,
+      description:
+        "Worker threads that build a large bill (over 200 organizations) in parallel; 0 uses one per CPU core, 1 none.",
+    }),
     pricing_plans: Type.Array(PricingPlanSchema, {
       default: [],
       description: "paas-billing pricing plans (see docs/billing.md).",

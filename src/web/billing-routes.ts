@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../app/context.js";
 import { PricingError, priceIntervals } from "../billing/pricing.js";
-import { type BillingDeps, monthlyBill, monthRange, usageIntervals } from "../cloudfoundry/billing.js";
+import { type BillingDeps, billingDeps, monthlyBill, monthRange, usageIntervals } from "../cloudfoundry/billing.js";
 import { iso } from "../lib/time.js";
 import type { AssetName } from "./assets.js";
 import { CHART_ASSETS } from "./charts.js";
@@ -49,7 +49,7 @@ export function billingPages(ctx: AppContext): FastifyPluginAsync {
     const page = (request: FastifyRequest, title: string, body: SafeHtml, assets: AssetName[] = []) =>
       layout(title, body, NAV_ID, { user: request.token, assets });
 
-    const deps: BillingDeps = { db, settings: ctx.settings, plans: ctx.plans };
+    const deps: BillingDeps = billingDeps(ctx);
     /** Billing inputs for one request, gathering the plans whose usage no pricing plan covers for the page to name. */
     const depsFor = (unpriced: Unpriced): BillingDeps => ({
       ...deps,
