@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { AppContext } from "../app/context.js";
 import type { Settings } from "../config/schema.js";
 import type { DB } from "../db/types.js";
@@ -19,7 +19,14 @@ import {
 } from "../billing/pricing.js";
 import { iso } from "../lib/time.js";
 import { parseDuration } from "../lib/duration.js";
-import { normalizeEntity, resourceTransition, type EventKind, type UsageEvent } from "./events.js";
+import {
+  EventShapeError,
+  type EventKind,
+  type NormalizedEntity,
+  normalizeEntity,
+  resourceTransition,
+  type UsageEvent,
+} from "./events.js";
 import { billWorkerCount, runBillChunks } from "./bill-pool.js";
 import { buildIntervals, type UsageInterval } from "./intervals.js";
 
@@ -33,13 +40,30 @@ export function compileBillingSettings(settings: Settings): CompiledPlans {
   );
 }
 
-/** The organization and resource an event concerns, for indexing stored events. */
-export function indexEvent(kind: EventKind, entity: unknown): { org_guid: string; resource_guid: string } {
-  const normalized = normalizeEntity(kind, entity);
+/**
+ * The organization and resource an event concerns, for indexing stored events, and its normalized form as JSON
+ * (null for an entity that cannot be read, which billing then skips as it always did).
+ */
+export function indexEvent(
+  kind: EventKind,
+  entity: unknown,
+): { org_guid: string; resource_guid: string; normalized: string | null } {
+  let normalized: NormalizedEntity;
+  try {
+    normalized = normalizeEntity(kind, entity);
+  } catch (error) {
+    if (!(error instanceof EventShapeError)) throw error;
+    const raw = (typeof entity === "object" && entity !== null ? entity : {}) as Record<string, unknown>;
+    return { org_guid: String(raw.org_guid ?? ""), resource_guid: "", normalized: null };
+  }
   const transition = resourceTransition(normalized);
   const n = normalized as unknown as Record<string, unknown>;
   const fallback = String(n.app_guid ?? n.service_instance_guid ?? "");
-  return { org_guid: String(n.org_guid ?? ""), resource_guid: transition?.resource_guid ?? fallback };
+  return {
+    org_guid: String(n.org_guid ?? ""),
+    resource_guid: transition?.resource_guid ?? fallback,
+    normalized: JSON.stringify(normalized),
+  };
 }
 
 export interface Range {
@@ -89,19 +113,28 @@ export async function loadEvents(
   if (orgs && orgs.length === 0) return [];
   let query = db
     .selectFrom("cf_usage_events")
-    .select(["id", "guid", "kind", "created_at", "entity"])
+    .select([
+      "id",
+      "guid",
+      "kind",
+      "created_at",
+      "normalized",
+      // The raw entity only where no normalized form was stored: it is the larger part of every row.
+      sql<string | null>`case when normalized is null then entity end`.as("entity"),
+    ])
     .where("created_at", "<", until)
     .orderBy("created_at")
     .orderBy("id");
   if (orgs) query = query.where("org_guid", "in", orgs);
   const rows = await query.execute();
-  return rows.map((r) => ({
-    guid: r.guid,
-    kind: r.kind,
-    created_at: r.created_at,
-    seq: r.id,
-    entity: JSON.parse(r.entity) as Record<string, unknown>,
-  }));
+  return rows.map((r) => {
+    const event = { guid: r.guid, kind: r.kind, created_at: r.created_at, seq: r.id };
+    if (r.normalized !== null) {
+      const normalized = JSON.parse(r.normalized) as NormalizedEntity;
+      return { ...event, entity: normalized as unknown as Record<string, unknown>, normalized };
+    }
+    return { ...event, entity: JSON.parse(r.entity ?? "{}") as Record<string, unknown> };
+  });
 }
 
 /**

@@ -100,6 +100,16 @@ export function buildIntervals(events: readonly UsageEvent[], options: IntervalO
     else groups.set(key, [transition]);
   }
 
+  // One event's time is the stop of one interval and the start of the next: each is formatted once.
+  const texts = new Map<number, string>();
+  const text = (t: number) => {
+    let formatted = texts.get(t);
+    if (formatted === undefined) {
+      formatted = iso(t);
+      texts.set(t, formatted);
+    }
+    return formatted;
+  };
   const opened: { at: number; seq: number; interval: UsageInterval }[] = [];
   for (const group of groups.values()) {
     group.sort((a, b) => a.at - b.at || a.event.seq - b.event.seq);
@@ -114,7 +124,7 @@ export function buildIntervals(events: readonly UsageEvent[], options: IntervalO
       if (stop <= current.at) return;
       const lostStop = resource.resource_type === "staging" && next?.resource.transition !== "stop";
       if (lostStop && stop - current.at > stagingTimeout) return;
-      const interval = toInterval(current, resource, name, stop, options.orgNames);
+      const interval = toInterval(current, resource, name, text(current.at), text(stop), options.orgNames);
       // search() ignores a global flag's lastIndex, which test() would carry from one call to the next.
       if (excluded.some((pattern) => interval.space_name.search(pattern) >= 0)) return;
       opened.push({ at: current.at, seq: current.event.seq, interval });
@@ -125,7 +135,7 @@ export function buildIntervals(events: readonly UsageEvent[], options: IntervalO
 }
 
 function readTransition(event: UsageEvent): Transition | null {
-  const entity = normalizeEntity(event.kind, event.entity);
+  const entity = event.normalized ?? normalizeEntity(event.kind, event.entity);
   const resource = resourceTransition(entity);
   if (!resource) return null;
   const at = Date.parse(event.created_at);
@@ -138,7 +148,8 @@ function toInterval(
   opening: Transition,
   resource: StartTransition,
   name: string | null,
-  stop: number,
+  start: string,
+  stop: string,
   orgNames: ReadonlyMap<string, string> | undefined,
 ): UsageInterval {
   const { entity } = opening;
@@ -163,7 +174,7 @@ function toInterval(
     plan_guid: resource.plan_guid,
     plan_name: resource.plan_name,
     ...size,
-    start: iso(opening.at),
-    stop: iso(stop),
+    start,
+    stop,
   };
 }

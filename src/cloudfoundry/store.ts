@@ -16,7 +16,10 @@ export interface Marker {
 }
 
 /** The organization and resource an event belongs to, read from its entity (v2 or v3 shape). */
-export type EventIndexer = (kind: EventKind, entity: unknown) => { org_guid: string; resource_guid: string };
+export type EventIndexer = (
+  kind: EventKind,
+  entity: unknown,
+) => { org_guid: string; resource_guid: string; normalized: string | null };
 
 // SQLite binds at most 32766 parameters per statement; 8 columns × 500 rows stays below it.
 const INSERT_CHUNK = 500;

@@ -183,6 +183,8 @@ export interface CfUsageEventsTable {
   org_guid: string;
   resource_guid: string;
   entity: string;
+  /** JSON of the NormalizedEntity; null for events stored before migration 005 and for unreadable entities. */
+  normalized: string | null;
 }
 
 export interface CfMarkersTable {

@@ -5,6 +5,7 @@ import * as foundation from "./001_foundation.js";
 import * as vsphere from "./002_vsphere.js";
 import * as cloudfoundry from "./003_cloudfoundry.js";
 import * as vsphereDayIndex from "./004_vsphere_day_index.js";
+import * as cfNormalized from "./005_cf_normalized.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -13,6 +14,7 @@ const ALL: Record<string, DialectMigration> = {
   "002_vsphere": vsphere,
   "003_cloudfoundry": cloudfoundry,
   "004_vsphere_day_index": vsphereDayIndex,
+  "005_cf_normalized": cfNormalized,
 };
 
 /** Migrations are code, bundled in order; each receives the dialect so DDL differences stay inside migrations/. */
