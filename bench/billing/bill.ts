@@ -8,6 +8,7 @@ import {
   sumTotals,
   monthlyBill,
   monthRange,
+  pricingOptions,
   type Range,
 } from "../../src/cloudfoundry/billing.js";
 import { buildIntervals, type UsageInterval } from "../../src/cloudfoundry/intervals.js";
@@ -89,16 +90,6 @@ export interface BillResult {
 
 const MB = 1024 * 1024;
 
-export function pricingOptions(settings: Settings, range: Range, onUnpriced: () => void) {
-  return {
-    rangeStart: range.start,
-    rangeStop: range.stop,
-    currency: settings.billing.currency,
-    ceilScope: settings.billing.ceil_scope,
-    onUnpriced,
-  };
-}
-
 /** usageIntervals of a closed month, whose open intervals end at the month's end, without the loading. */
 export function monthIntervals(
   settings: Settings,
@@ -128,11 +119,7 @@ async function splitRun(deps: BillingDeps, range: Range) {
   // monthlyBill lets go of the events once it has the intervals; emptying the array lets pricing run with the same heap.
   load.value.length = 0;
   const price = await measure(() =>
-    priceTotals(
-      intervals.value,
-      deps.plans,
-      pricingOptions(deps.settings, range, () => undefined),
-    ),
+    priceTotals(intervals.value, deps.plans, pricingOptions({ ...deps, onUnpriced: () => undefined }, range)),
   );
   const group = await measure(() => ({ orgs: groupBill(price.value), totals: sumTotals(price.value) }));
   return {
@@ -227,7 +214,7 @@ export async function benchLimit(
 ): Promise<LimitResult> {
   const range = monthRange(month);
   const intervals = monthIntervals(deps.settings, range, await loadEvents(deps.db, undefined, range.stop));
-  const options = pricingOptions(deps.settings, range, () => undefined);
+  const options = pricingOptions({ ...deps, onUnpriced: () => undefined }, range);
   const measured: Spent[] = [];
   let billable = 0;
   for (let run = 1; run <= runs; run++) {

@@ -14,6 +14,7 @@ import {
   type BillableEvent,
   type PricedTotals,
   priceIntervals,
+  type PricingOptions,
   priceTotals,
   type UnpricedUsage,
 } from "../billing/pricing.js";
@@ -157,6 +158,17 @@ export async function usageIntervals(
   }).filter((i) => i.stop > range.start && i.start < range.stop);
 }
 
+/** The billing settings as pricing options for a range; usage no plan covers goes to deps.onUnpriced or nowhere. */
+export function pricingOptions(deps: BillingDeps, range: Range): PricingOptions {
+  return {
+    rangeStart: range.start,
+    rangeStop: range.stop,
+    currency: deps.settings.billing.currency,
+    ceilScope: deps.settings.billing.ceil_scope,
+    onUnpriced: deps.onUnpriced ?? (() => undefined),
+  };
+}
+
 export async function billableEvents(
   deps: BillingDeps,
   range: Range,
@@ -164,13 +176,7 @@ export async function billableEvents(
   now = new Date(),
 ): Promise<BillableEvent[]> {
   const intervals = await usageIntervals(deps, range, orgs, iso(now));
-  return priceIntervals(intervals, deps.plans, {
-    rangeStart: range.start,
-    rangeStop: range.stop,
-    currency: deps.settings.billing.currency,
-    ceilScope: deps.settings.billing.ceil_scope,
-    onUnpriced: deps.onUnpriced ?? (() => undefined),
-  });
+  return priceIntervals(intervals, deps.plans, pricingOptions(deps, range));
 }
 
 export interface BillLine {
@@ -297,13 +303,7 @@ export async function pricedTotals(
   now: Date,
 ): Promise<PricedTotals[]> {
   const intervals = await usageIntervals(deps, range, orgs, iso(now));
-  return priceTotals(intervals, deps.plans, {
-    rangeStart: range.start,
-    rangeStop: range.stop,
-    currency: deps.settings.billing.currency,
-    ceilScope: deps.settings.billing.ceil_scope,
-    onUnpriced: deps.onUnpriced ?? (() => undefined),
-  });
+  return priceTotals(intervals, deps.plans, pricingOptions(deps, range));
 }
 
 /**
