@@ -78,13 +78,6 @@ export interface BillResult {
   split_total_ex_vat: string;
   ours: Timing;
   split: Split;
-  /**
-   * What monthlyBill spends beyond the four stages, mostly its bill revisions (three queries per org): per run,
-   * monthlyBill minus the sum of its stages, median over the runs, by wall and by CPU time. A difference of
-   * timings taken minutes apart, so machine load makes the wall figure noisy.
-   */
-  rest_median_s: number;
-  rest_median_cpu_s: number;
   peak_rss_mb: number;
 }
 
@@ -170,14 +163,6 @@ export async function benchBill(
     price: stage("price"),
     group: stage("group"),
   };
-  const rest = (field: keyof Spent) =>
-    percentile(
-      splits.map((run, i) => {
-        const stages = Object.values(run.stages).reduce((sum, stage) => sum + stage[field], 0);
-        return (ours[i] as Spent)[field] - stages;
-      }),
-      0.5,
-    );
   return {
     month,
     orgs: bill.orgs.length,
@@ -190,8 +175,6 @@ export async function benchBill(
     split_total_ex_vat: roundMinor(new Money(split.ex_vat)),
     ours: timing(ours),
     split: stages,
-    rest_median_s: round(rest("seconds"), 3),
-    rest_median_cpu_s: round(rest("cpu"), 3),
     peak_rss_mb: Math.round((process.resourceUsage().maxRSS * 1024) / MB),
   };
 }
