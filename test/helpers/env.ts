@@ -32,7 +32,7 @@ export async function createTestEnv(
   let schema: string | undefined;
   if (dialect === "postgres") {
     if (!TEST_PG_URL) throw new Error("FLEETLEDGER_TEST_DATABASE_URL is not set");
-    schema = `t_${randomBytes(6).toString("hex")}`;
+    schema = `${testSchemaPrefix()}${randomBytes(6).toString("hex")}`;
     await adminQuery(`create schema ${schema}`);
     settings.database.url = TEST_PG_URL;
     settings.database.pool_size = 4;
@@ -45,10 +45,18 @@ export async function createTestEnv(
     dataDir,
     async cleanup() {
       await ctx.close();
-      if (schema) await adminQuery(`drop schema ${schema} cascade`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Schemas of this test run share a prefix and are dropped together when the run ends (global-setup.ts), not by
+ * each test: Kysely's migrator introspects every table of the database, and a schema another test worker drops at
+ * that moment fails it with "schema … does not exist".
+ */
+function testSchemaPrefix(): string {
+  return `t_${process.env.FLEETLEDGER_TEST_RUN ?? "local"}_`;
 }
 
 async function adminQuery(text: string): Promise<void> {
