@@ -56,7 +56,7 @@ export async function createTestEnv(
  * that moment fails it with "schema … does not exist".
  */
 function testSchemaPrefix(): string {
-  return `t_${process.env.FLEETLEDGER_TEST_RUN ?? "local"}_`;
+  return `t_${process.env.PG_TEST_SCHEMA_RUN ?? "local"}_`;
 }
 
 async function adminQuery(text: string): Promise<void> {

@@ -13,7 +13,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   }
   // Workers are forked after this runs and inherit the run id that names their schemas (see test/helpers/env.ts).
   const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
-  process.env.FLEETLEDGER_TEST_RUN = run;
+  process.env.PG_TEST_SCHEMA_RUN = run;
   const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
