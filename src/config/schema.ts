@@ -243,7 +243,7 @@ export const SettingsSchema = Obj({
     max_pending: Type.Integer({
       default: 100_000,
       minimum: 1,
-      description: "Ingest answers 503 with Retry-After while more jobs than this are waiting.",
+      description: "Ingest answers 503 with Retry-After while more documents than this wait to be diffed.",
     }),
   }),
   auth: Obj({

@@ -87,6 +87,8 @@ export interface JobsTable {
   locked_by: string | null;
   last_error: string | null;
   created_at: string;
+  /** Items the job stands for (records of an ingest batch); back-pressure counts these. */
+  weight: Generated<number>;
 }
 
 export interface VsphereSnapshotsTable {

@@ -61,7 +61,7 @@ export async function ingestBatch(deps: IngestDeps, documents: PreparedDocument[
       if (!result.duplicate) stored.push(result.id);
       results.push(result);
     }
-    if (stored.length > 0) await deps.queue.enqueue(trx, DIFF_QUEUE, { record_ids: stored });
+    if (stored.length > 0) await deps.queue.enqueue(trx, DIFF_QUEUE, { record_ids: stored }, stored.length);
     return results;
   });
 }

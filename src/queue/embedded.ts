@@ -23,6 +23,7 @@ export interface QueueEvents {
 
 type ClaimedJob = Pick<JobsTable, "queue" | "payload" | "attempts" | "max_attempts" | "created_at" | "run_at"> & {
   id: number;
+  weight: number;
 };
 
 /** Durable queue in the application database: a `jobs` table, polled by in-process workers. */
@@ -42,7 +43,7 @@ export class EmbeddedQueue implements Queue {
     private readonly events: QueueEvents = {},
   ) {}
 
-  async enqueue(trx: Transaction<DB> | Kysely<DB>, queue: string, payload: unknown): Promise<number> {
+  async enqueue(trx: Transaction<DB> | Kysely<DB>, queue: string, payload: unknown, weight = 1): Promise<number> {
     const now = iso(Date.now());
     const row = await trx
       .insertInto("jobs")
@@ -54,10 +55,11 @@ export class EmbeddedQueue implements Queue {
         max_attempts: this.options.maxAttempts,
         run_at: now,
         created_at: now,
+        weight,
       })
       .returning("id")
       .executeTakeFirstOrThrow();
-    this.pending++;
+    this.pending += weight;
     return row.id;
   }
 
@@ -133,7 +135,7 @@ export class EmbeddedQueue implements Queue {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, jobs.length) }, worker));
-    this.pending = Math.max(0, this.pending - jobs.length);
+    this.pending = Math.max(0, this.pending - jobs.reduce((sum, job) => sum + job.weight, 0));
     return jobs.length;
   }
 
@@ -159,7 +161,7 @@ export class EmbeddedQueue implements Queue {
         .updateTable("jobs")
         .set({ locked_until: leaseUntil, locked_by: this.workerId })
         .where("id", "in", ids)
-        .returning(["id", "queue", "payload", "attempts", "max_attempts", "created_at", "run_at"])
+        .returning(["id", "queue", "payload", "attempts", "max_attempts", "created_at", "run_at", "weight"])
         .execute();
     });
   }
@@ -212,7 +214,7 @@ export class EmbeddedQueue implements Queue {
   private async refreshPending(): Promise<void> {
     const row = await this.db
       .selectFrom("jobs")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .select((eb) => eb.fn.sum<number>("weight").as("n"))
       .where("state", "=", "pending")
       .executeTakeFirst();
     this.pending = Number(row?.n ?? 0);
@@ -265,12 +267,11 @@ export class EmbeddedQueue implements Queue {
       .set({ state: "pending", attempts: 0, run_at: iso(Date.now()), locked_until: null, locked_by: null })
       .where("id", "=", id)
       .where("state", "=", "dead")
+      .returning("weight")
       .executeTakeFirst();
-    const changed = Number(result.numUpdatedRows) > 0;
-    if (changed) {
-      this.pending++;
-      this.notify();
-    }
-    return changed;
+    if (!result) return false;
+    this.pending += result.weight;
+    this.notify();
+    return true;
   }
 }

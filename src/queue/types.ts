@@ -32,8 +32,11 @@ export interface QueueDepth {
  * handler's own transaction committed; a crash in between runs it again, so handlers are idempotent.
  */
 export interface Queue {
-  /** Adds a job inside the caller's transaction: it exists if and only if the caller's data does. */
-  enqueue(trx: Transaction<DB> | Kysely<DB>, queue: string, payload: unknown): Promise<number>;
+  /**
+   * Adds a job inside the caller's transaction: it exists if and only if the caller's data does. `weight` is how
+   * many items it stands for (default 1), which pendingEstimate counts.
+   */
+  enqueue(trx: Transaction<DB> | Kysely<DB>, queue: string, payload: unknown, weight?: number): Promise<number>;
   register(queue: string, handler: JobHandler): void;
   start(): void;
   stop(): Promise<void>;
@@ -42,7 +45,7 @@ export interface Queue {
   /** Runs jobs in this process until none is ready (CLI one-shots and tests); reports the running count. */
   drain(onProgress?: (done: number) => void): Promise<number>;
   depth(): Promise<QueueDepth[]>;
-  /** Last known number of waiting jobs, refreshed by the workers; cheap enough for every request. */
+  /** Last known number of waiting items (job weights), refreshed by the workers; cheap enough for every request. */
   pendingEstimate(): number;
   listDead(limit: number, offset: number): Promise<DeadJob[]>;
   retryDead(id: number): Promise<boolean>;

@@ -184,7 +184,7 @@ describe.each(DIALECTS)("inventory HTTP API on %s", (dialect) => {
     expect(limited.headers["retry-after"]).toBeDefined();
     expect(limited.json()).toMatchObject({ error: "too_many_requests" });
 
-    // fw-b has its own budget; the queue holds 3 jobs now, so two more fill it past max_pending.
+    // fw-b has its own budget; 3 documents wait to be diffed now, so two more fill the queue past max_pending.
     expect((await push(b, doc("b1"))).statusCode).toBe(202);
     expect((await push(b, doc("b2"))).statusCode).toBe(202);
     const busy = await push(b, doc("b3"));

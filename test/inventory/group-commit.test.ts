@@ -38,7 +38,12 @@ describe.each(DIALECTS)("group commit on %s", (dialect) => {
     expect(jobs).toHaveLength(1);
     expect((JSON.parse(jobs[0]?.payload as string) as { record_ids: number[] }).record_ids).toHaveLength(30);
 
+    // Back-pressure counts the 30 documents waiting to be diffed, not the single job that carries them.
+    expect(env.ctx.queue.pendingEstimate()).toBe(30);
+    expect(await db.selectFrom("jobs").select("weight").executeTakeFirst()).toEqual({ weight: 30 });
+
     await env.ctx.queue.drain();
+    expect(env.ctx.queue.pendingEstimate()).toBe(0);
     for (const system of systems) {
       expect(await listRecords(db, system.id, 100, 0)).toHaveLength(10);
       const diffs = await listDiffs(db, system.id, { limit: 100, offset: 0 });

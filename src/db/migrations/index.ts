@@ -6,6 +6,7 @@ import * as vsphere from "./002_vsphere.js";
 import * as cloudfoundry from "./003_cloudfoundry.js";
 import * as vsphereDayIndex from "./004_vsphere_day_index.js";
 import * as cfNormalized from "./005_cf_normalized.js";
+import * as jobWeight from "./006_job_weight.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -15,6 +16,7 @@ const ALL: Record<string, DialectMigration> = {
   "003_cloudfoundry": cloudfoundry,
   "004_vsphere_day_index": vsphereDayIndex,
   "005_cf_normalized": cfNormalized,
+  "006_job_weight": jobWeight,
 };
 
 /** Migrations are code, bundled in order; each receives the dialect so DDL differences stay inside migrations/. */
