@@ -284,13 +284,16 @@ export function groupBill(priced: readonly PricedTotals[]): OrgBill[] {
     .sort((a, b) => a.org_name.localeCompare(b.org_name));
 }
 
-/** Exact totals of priced intervals. */
-export function sumTotals(priced: readonly PricedTotals[]): { ex_vat: Money; inc_vat: Money } {
+/** Exact sums of ex and inc VAT amounts: priced intervals, or the exact texts of slice totals. */
+export function sumTotals(items: readonly { ex_vat: Money | string; inc_vat: Money | string }[]): {
+  ex_vat: Money;
+  inc_vat: Money;
+} {
   let ex = new Money(0);
   let inc = new Money(0);
-  for (const p of priced) {
-    ex = ex.plus(p.ex_vat);
-    inc = inc.plus(p.inc_vat);
+  for (const item of items) {
+    ex = ex.plus(item.ex_vat);
+    inc = inc.plus(item.inc_vat);
   }
   return { ex_vat: ex, inc_vat: inc };
 }
@@ -338,7 +341,7 @@ export async function monthlyBill(
     for (const usage of result.unpriced) deps.onUnpriced?.(usage);
   }
   grouped.sort((a, b) => a.org_name.localeCompare(b.org_name));
-  const totals = chunkTotals(results, "totals");
+  const totals = sumTotals(results.map((r) => r.totals));
   const bill: Bill = {
     month,
     currency: deps.settings.billing.currency,
@@ -348,7 +351,7 @@ export async function monthlyBill(
     totals: { ex_vat: roundMinor(totals.ex_vat), inc_vat: roundMinor(totals.inc_vat) },
   };
   if (!closed) {
-    const forecast = chunkTotals(results, "forecast");
+    const forecast = sumTotals(results.flatMap((r) => (r.forecast ? [r.forecast] : [])));
     bill.month_to_date = bill.totals;
     bill.forecast = { ex_vat: roundMinor(forecast.ex_vat), inc_vat: roundMinor(forecast.inc_vat) };
     return bill;
@@ -402,18 +405,6 @@ export async function billChunk(deps: BillingDeps, request: BillChunkRequest): P
     result.forecast = { ex_vat: forecast.ex_vat.toFixed(), inc_vat: forecast.inc_vat.toFixed() };
   }
   return result;
-}
-
-function chunkTotals(results: readonly BillChunkResult[], pick: "totals" | "forecast") {
-  let ex = new Money(0);
-  let inc = new Money(0);
-  for (const r of results) {
-    const t = r[pick];
-    if (!t) continue;
-    ex = ex.plus(t.ex_vat);
-    inc = inc.plus(t.inc_vat);
-  }
-  return { ex_vat: ex, inc_vat: inc };
 }
 
 /** Organizations a bill is built from at a time; about 1,000 events each in a large foundation. */
