@@ -4,6 +4,7 @@ import {
   type Bill,
   type BillingDeps,
   groupBill,
+  intervalsInRange,
   loadEvents,
   sumTotals,
   monthlyBill,
@@ -11,9 +12,6 @@ import {
   pricingOptions,
   type Range,
 } from "../../src/cloudfoundry/billing.js";
-import { buildIntervals, type UsageInterval } from "../../src/cloudfoundry/intervals.js";
-import type { Settings } from "../../src/config/schema.js";
-import { parseDuration } from "../../src/lib/duration.js";
 import { percentile, round } from "../lib/stats.js";
 
 export interface Timing {
@@ -83,20 +81,6 @@ export interface BillResult {
 
 const MB = 1024 * 1024;
 
-/** usageIntervals of a closed month, whose open intervals end at the month's end, without the loading. */
-export function monthIntervals(
-  settings: Settings,
-  range: Range,
-  events: Parameters<typeof buildIntervals>[0],
-): UsageInterval[] {
-  const cf = settings.cloudfoundry;
-  return buildIntervals(events, {
-    now: range.stop,
-    excludedSpaces: cf.excluded_spaces,
-    stagingTimeoutMs: parseDuration(cf.staging_max_duration) ?? 3_600_000,
-  }).filter((i) => i.stop > range.start && i.start < range.stop);
-}
-
 /** A run's time without its value: keeping a million events' results across runs would squeeze the later runs' heap. */
 export interface Spent {
   seconds: number;
@@ -108,7 +92,7 @@ export const spent = (m: Measured<unknown>): Spent => ({ seconds: m.seconds, cpu
 async function splitRun(deps: BillingDeps, range: Range) {
   const load = await measure(() => loadEvents(deps.db, undefined, range.stop));
   const events = load.value.length;
-  const intervals = await measure(() => monthIntervals(deps.settings, range, load.value));
+  const intervals = await measure(() => intervalsInRange(deps.settings, load.value, range, range.stop));
   // monthlyBill lets go of the events once it has the intervals; emptying the array lets pricing run with the same heap.
   load.value.length = 0;
   const price = await measure(() =>
@@ -196,7 +180,12 @@ export async function benchLimit(
   log: (line: string) => void,
 ): Promise<LimitResult> {
   const range = monthRange(month);
-  const intervals = monthIntervals(deps.settings, range, await loadEvents(deps.db, undefined, range.stop));
+  const intervals = intervalsInRange(
+    deps.settings,
+    await loadEvents(deps.db, undefined, range.stop),
+    range,
+    range.stop,
+  );
   const options = pricingOptions({ ...deps, onUnpriced: () => undefined }, range);
   const measured: Spent[] = [];
   let billable = 0;

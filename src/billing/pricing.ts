@@ -188,7 +188,8 @@ export function priceIntervals(
   const events: BillableEvent[] = [];
   for (const interval of intervals) {
     const priced = priceInterval(interval, context, true);
-    if (priced) events.push(toBillableEvent(priced));
+    // With details asked for, every priced interval carries its bounds.
+    if (priced?.bounds) events.push(toBillableEvent(priced, priced.bounds));
   }
   return events;
 }
@@ -229,19 +230,19 @@ interface Piece {
 interface PricedInterval {
   interval: UsageInterval;
   first: PlanVersion;
-  pricedFrom: string;
-  to: string;
+  /** The priced part as ISO texts, formatted only where the details are wanted. */
+  bounds: { start: string; stop: string } | undefined;
   pieces: Piece[];
   exVat: Money;
   incVat: Money;
 }
 
-function toBillableEvent(p: PricedInterval): BillableEvent {
+function toBillableEvent(p: PricedInterval, bounds: { start: string; stop: string }): BillableEvent {
   const { interval, first } = p;
   return {
     event_guid: interval.event_guid,
-    event_start: p.pricedFrom,
-    event_stop: p.to,
+    event_start: bounds.start,
+    event_stop: bounds.stop,
     resource_guid: interval.resource_guid,
     resource_name: interval.resource_name,
     resource_type: interval.resource_type,
@@ -331,7 +332,8 @@ function priceInterval(interval: UsageInterval, context: Context, withDetails: b
     exVat = exVat.plus(piece.exVat);
     incVat = incVat.plus(piece.incVat);
   }
-  return { interval, first, pricedFrom: text(pricedFrom), to: text(to), pieces, exVat, incVat };
+  const bounds = withDetails ? { start: text(pricedFrom), stop: text(to) } : undefined;
+  return { interval, first, bounds, pieces, exVat, incVat };
 }
 
 function sizeOf(name: FormulaVariable, value: number): Money {

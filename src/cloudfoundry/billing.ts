@@ -21,7 +21,6 @@ import {
 import { iso } from "../lib/time.js";
 import { parseDuration } from "../lib/duration.js";
 import {
-  EventShapeError,
   type EventKind,
   type NormalizedEntity,
   normalizeEntity,
@@ -42,21 +41,14 @@ export function compileBillingSettings(settings: Settings): CompiledPlans {
 }
 
 /**
- * The organization and resource an event concerns, for indexing stored events, and its normalized form as JSON
- * (null for an entity that cannot be read, which billing then skips as it always did).
+ * The organization and resource an event concerns, for indexing stored events, and its normalized form as JSON.
+ * The collector validates every entity before storing it, so an unreadable one throws here.
  */
 export function indexEvent(
   kind: EventKind,
   entity: unknown,
-): { org_guid: string; resource_guid: string; normalized: string | null } {
-  let normalized: NormalizedEntity;
-  try {
-    normalized = normalizeEntity(kind, entity);
-  } catch (error) {
-    if (!(error instanceof EventShapeError)) throw error;
-    const raw = (typeof entity === "object" && entity !== null ? entity : {}) as Record<string, unknown>;
-    return { org_guid: String(raw.org_guid ?? ""), resource_guid: "", normalized: null };
-  }
+): { org_guid: string; resource_guid: string; normalized: string } {
+  const normalized = normalizeEntity(kind, entity);
   const transition = resourceTransition(normalized);
   const n = normalized as unknown as Record<string, unknown>;
   const fallback = String(n.app_guid ?? n.service_instance_guid ?? "");
@@ -148,9 +140,18 @@ export async function usageIntervals(
   orgs: readonly string[] | undefined,
   openUntil: string,
 ): Promise<UsageInterval[]> {
-  const cf = deps.settings.cloudfoundry;
   const until = openUntil < range.stop ? openUntil : range.stop;
-  const events = await loadEvents(deps.db, orgs, until);
+  return intervalsInRange(deps.settings, await loadEvents(deps.db, orgs, until), range, openUntil);
+}
+
+/** buildIntervals with the Cloud Foundry settings, keeping the intervals that overlap the range. */
+export function intervalsInRange(
+  settings: Settings,
+  events: readonly UsageEvent[],
+  range: Range,
+  openUntil: string,
+): UsageInterval[] {
+  const cf = settings.cloudfoundry;
   return buildIntervals(events, {
     now: openUntil,
     excludedSpaces: cf.excluded_spaces,
@@ -298,17 +299,6 @@ export function sumTotals(items: readonly { ex_vat: Money | string; inc_vat: Mon
   return { ex_vat: ex, inc_vat: inc };
 }
 
-/** What a bill needs of the range's prices: Decimal totals per interval, no per-piece details. */
-export async function pricedTotals(
-  deps: BillingDeps,
-  range: Range,
-  orgs: readonly string[] | undefined,
-  now: Date,
-): Promise<PricedTotals[]> {
-  const intervals = await usageIntervals(deps, range, orgs, iso(now));
-  return priceTotals(intervals, deps.plans, pricingOptions(deps, range));
-}
-
 /**
  * The bill of a month. A running month also gets its month-to-date figure and a forecast (everything running now
  * keeps running to the month's end). A closed month keeps revisions: when late events change an organization's
@@ -386,13 +376,16 @@ export interface BillChunkResult {
 export async function billChunk(deps: BillingDeps, request: BillChunkRequest): Promise<BillChunkResult> {
   const range = monthRange(request.month);
   const unpriced: UnpricedUsage[] = [];
-  const local = { ...deps, onUnpriced: (usage: UnpricedUsage) => unpriced.push(usage) };
-  const priced = await pricedTotals(
-    local,
-    range,
-    request.orgs,
-    request.closed ? new Date(range.stop) : new Date(request.now),
-  );
+  // Read once for both figures of a running month: buildIntervals ignores events after its `now`, so the
+  // month-to-date intervals come out the same as from events read up to now.
+  const events = await loadEvents(deps.db, request.orgs, range.stop);
+  const priceUntil = (openUntil: string, onUnpriced: (usage: UnpricedUsage) => void) =>
+    priceTotals(
+      intervalsInRange(deps.settings, events, range, openUntil),
+      deps.plans,
+      pricingOptions({ ...deps, onUnpriced }, range),
+    );
+  const priced = priceUntil(request.closed ? range.stop : request.now, (usage) => unpriced.push(usage));
   const totals = sumTotals(priced);
   const result: BillChunkResult = {
     orgs: groupBill(priced),
@@ -401,7 +394,7 @@ export async function billChunk(deps: BillingDeps, request: BillChunkRequest): P
   };
   if (!request.closed) {
     // The forecast's own unpriced usage repeats the month-to-date's and is not reported twice.
-    const forecast = sumTotals(await pricedTotals(deps, range, request.orgs, new Date(range.stop)));
+    const forecast = sumTotals(priceUntil(range.stop, () => undefined));
     result.forecast = { ex_vat: forecast.ex_vat.toFixed(), inc_vat: forecast.inc_vat.toFixed() };
   }
   return result;

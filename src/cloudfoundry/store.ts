@@ -19,7 +19,7 @@ export interface Marker {
 export type EventIndexer = (
   kind: EventKind,
   entity: unknown,
-) => { org_guid: string; resource_guid: string; normalized: string | null };
+) => { org_guid: string; resource_guid: string; normalized: string };
 
 // SQLite binds at most 32766 parameters per statement; 8 columns × 500 rows stays below it.
 const INSERT_CHUNK = 500;

@@ -303,7 +303,7 @@ export const SettingsSchema = Obj({
       minimum: 0,
       maximum: 64,
       description:
-        "Worker threads that build a large bill (over 200 organizations) in parallel; 0 uses one per CPU core, 1 none.",
+        "Worker threads that build a large bill (over 100 organizations) in parallel; 0 uses one per CPU core, 1 none.",
     }),
     pricing_plans: Type.Array(PricingPlanSchema, {
       default: [],

@@ -118,7 +118,10 @@ export class EmbeddedQueue implements Queue {
     }
   }
 
-  /** Claims up to batchSize ready jobs and runs them with bounded concurrency. Returns how many ran. */
+  /**
+   * Claims up to batchSize ready jobs and runs them with bounded concurrency. Returns the items they stood for
+   * (their summed weights), which is 0 exactly when no job was ready.
+   */
   private async runBatch(): Promise<number> {
     const queues = [...this.handlers.keys()];
     if (queues.length === 0) return 0;
@@ -135,8 +138,9 @@ export class EmbeddedQueue implements Queue {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, jobs.length) }, worker));
-    this.pending = Math.max(0, this.pending - jobs.reduce((sum, job) => sum + job.weight, 0));
-    return jobs.length;
+    const items = jobs.reduce((sum, job) => sum + job.weight, 0);
+    this.pending = Math.max(0, this.pending - items);
+    return items;
   }
 
   private async claim(queues: string[]): Promise<ClaimedJob[]> {

@@ -42,7 +42,10 @@ export interface Queue {
   stop(): Promise<void>;
   /** Tells idle workers that new jobs are waiting, so they do not sleep out their poll interval. */
   notify(): void;
-  /** Runs jobs in this process until none is ready (CLI one-shots and tests); reports the running count. */
+  /**
+   * Runs jobs in this process until none is ready (CLI one-shots and tests); reports and returns the items done so
+   * far (job weights: a batched diff job counts its records).
+   */
   drain(onProgress?: (done: number) => void): Promise<number>;
   depth(): Promise<QueueDepth[]>;
   /** Last known number of waiting items (job weights), refreshed by the workers; cheap enough for every request. */

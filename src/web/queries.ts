@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { Money, roundMinor } from "../billing/decimal.js";
-import { PricingError, priceIntervals } from "../billing/pricing.js";
-import { type BillingDeps, monthRange, usageIntervals } from "../cloudfoundry/billing.js";
+import { PricingError, priceTotals } from "../billing/pricing.js";
+import { type BillingDeps, monthRange, pricingOptions, usageIntervals } from "../cloudfoundry/billing.js";
 import type { DB } from "../db/types.js";
 import { iso } from "../lib/time.js";
 
@@ -277,29 +277,23 @@ export async function monthlyOrgTotals(
       : [];
   return periods.map(({ month, range }) => {
     if (range.start >= nowIso) return { month, orgs: undefined };
-    let events: ReturnType<typeof priceIntervals>;
+    let priced: ReturnType<typeof priceTotals>;
     try {
-      events = priceIntervals(
+      priced = priceTotals(
         intervals.filter((interval) => interval.stop > range.start && interval.start < range.stop),
         deps.plans,
-        {
-          rangeStart: range.start,
-          rangeStop: range.stop,
-          currency: deps.settings.billing.currency,
-          ceilScope: deps.settings.billing.ceil_scope,
-          // The selected month's own bill names its unpriced plans; the other months would only repeat them.
-          onUnpriced: () => undefined,
-        },
+        // The selected month's own bill names its unpriced plans; the other months would only repeat them.
+        pricingOptions({ ...deps, onUnpriced: () => undefined }, range),
       );
     } catch (err) {
       if (!(err instanceof PricingError)) throw err;
       return { month, orgs: undefined };
     }
     const sums = new Map<string, { name: string; total: Money }>();
-    for (const e of events) {
-      const sum = sums.get(e.org_guid) ?? { name: e.org_name, total: new Money(0) };
-      sum.total = sum.total.plus(e.price.inc_vat);
-      sums.set(e.org_guid, sum);
+    for (const { interval, inc_vat } of priced) {
+      const sum = sums.get(interval.org_guid) ?? { name: interval.org_name, total: new Money(0) };
+      sum.total = sum.total.plus(inc_vat);
+      sums.set(interval.org_guid, sum);
     }
     const orgs = new Map([...sums].map(([guid, s]) => [guid, { name: s.name, inc_vat: roundMinor(s.total) }]));
     return { month, orgs };

@@ -125,6 +125,11 @@ describe.each(DIALECTS)("inventory pipeline on %s", (dialect) => {
     writeFileSync(file, `${lines.join("\n")}\n`);
     const result = await importHistory(deps, await readImportFile(file));
     expect(result).toEqual({ records: 400, duplicates: 1 });
+    // 401 lines in slices of 256, the first holding the duplicate: two diff jobs standing for the 400 records.
+    expect(await db.selectFrom("jobs").select("weight").orderBy("id").execute()).toEqual([
+      { weight: 255 },
+      { weight: 145 },
+    ]);
     expect(await env.ctx.queue.drain()).toBe(400);
     const diffs = await listDiffs(db, sys.id, { limit: 1000, offset: 0 });
     expect(diffs).toHaveLength(399);
