@@ -172,7 +172,7 @@ program
   .command("create")
   .description("create an API token (shown only once)")
   .requiredOption("--name <name>", "what the token is for")
-  .addOption(new Option("--role <role>", "admin or viewer").choices(["admin", "viewer"]).default("viewer"))
+  .addOption(new Option("--role <role>", "admin, viewer, or enroll (only registers agents)").choices(["admin", "viewer", "enroll"]).default("viewer"))
   .option("--org <guid...>", "limit the token to the billing data of these Cloud Foundry organizations")
   .option("--json", "print JSON")
   .action(async (options: { name: string; role: Role; org?: string[]; json?: boolean }, command: Command) => {

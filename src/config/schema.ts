@@ -321,6 +321,51 @@ export const SettingsSchema = Obj({
       ),
     ),
   }),
+  telemetry: Obj({
+    metrics_days: Type.Number({
+      default: 30,
+      exclusiveMinimum: 0,
+      description: "Raw metric points older than this are dropped (after they were rolled up into 5 min and 1 h).",
+    }),
+    rollup_5m_days: Type.Number({ default: 90, exclusiveMinimum: 0, description: "How long 5-minute rollups are kept." }),
+    rollup_1h_days: Type.Number({ default: 400, exclusiveMinimum: 0, description: "How long 1-hour rollups are kept." }),
+    logs_days: Type.Number({ default: 7, exclusiveMinimum: 0, description: "Log lines older than this are dropped." }),
+    retention_cron: Type.String({
+      default: "*/5 * * * *",
+      description: "When metric rollups and metric/log retention run (cron).",
+    }),
+    max_future_seconds: Type.Integer({
+      default: 300,
+      minimum: 0,
+      description: "A metric or log row stamped further than this in the future is rejected (that row only).",
+    }),
+    max_series_per_system: Type.Integer({
+      default: 10_000,
+      minimum: 1,
+      description: "Distinct (metric, labels) series one system may create; rows that would exceed it are refused.",
+    }),
+    max_rows_per_batch: Type.Integer({
+      default: 50_000,
+      minimum: 1,
+      description: "Metric plus log rows one POST /api/metrics may carry; larger batches get 413.",
+    }),
+    online_minutes: Type.Number({
+      default: 5,
+      exclusiveMinimum: 0,
+      description: "A host is shown online when its agent sent data within this long.",
+    }),
+    command_timeout_seconds: Type.Number({
+      default: 30,
+      exclusiveMinimum: 0,
+      maximum: 600,
+      description: "Default time POST /api/commands waits for the agent's answer.",
+    }),
+    default_org: Type.String({
+      default: "default",
+      minLength: 1,
+      description: "Organization (created if missing) that agents register into when they name none.",
+    }),
+  }),
   inventory: Obj({
     max_document_depth: Type.Integer({
       default: 64,

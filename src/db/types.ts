@@ -24,7 +24,8 @@ export interface SystemsTable {
   last_inventory_at: string | null;
 }
 
-export type Role = "admin" | "viewer";
+/** `enroll` tokens only register agents (POST /api/clients/register); they open nothing else. */
+export type Role = "admin" | "viewer" | "enroll";
 
 export interface ApiTokensTable {
   id: string;
@@ -215,6 +216,69 @@ export interface BillRevisionsTable {
   created_at: string;
 }
 
+export interface AgentClientsTable {
+  system_id: string;
+  hostname: string;
+  hw_hash: string | null;
+  machine_id: string | null;
+  agent_version: string | null;
+  registered_at: string;
+  last_seen_at: string | null;
+}
+
+export interface MetricSeriesTable {
+  id: Generated<number>;
+  system_id: string;
+  metric_name: string;
+  /** Canonical JSON of the label set, keys sorted; "{}" when there are none. */
+  labels: string;
+  created_at: string;
+}
+
+/** Times of points and log lines are unix milliseconds. */
+export interface MetricPointsTable {
+  series_id: number;
+  ts: number;
+  value: number;
+}
+
+export interface MetricRollupsTable {
+  series_id: number;
+  /** Bucket width in seconds: 300 or 3600. */
+  resolution: number;
+  /** Bucket start, unix milliseconds. */
+  bucket: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  last_ts: number;
+}
+
+export interface LogEntriesTable {
+  id: Generated<number>;
+  system_id: string;
+  source: string;
+  ts: number;
+  severity: string | null;
+  content: string;
+  received_at: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  system_id: string | null;
+  /** JSON of what was asked. */
+  detail: string;
+  outcome: "ok" | "error" | "timeout" | "refused";
+  /** JSON of the answer, or the error text. */
+  result: string | null;
+}
+
 export interface DB {
   organizations: OrganizationsTable;
   systems: SystemsTable;
@@ -233,4 +297,10 @@ export interface DB {
   cf_markers: CfMarkersTable;
   cf_warnings: CfWarningsTable;
   bill_revisions: BillRevisionsTable;
+  agent_clients: AgentClientsTable;
+  metric_series: MetricSeriesTable;
+  metric_points: MetricPointsTable;
+  metric_rollups: MetricRollupsTable;
+  log_entries: LogEntriesTable;
+  audit_log: AuditLogTable;
 }

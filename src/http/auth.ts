@@ -36,9 +36,14 @@ function bearer(request: FastifyRequest): string | undefined {
 
 /**
  * preHandler for the admin API: a bearer token (or the dashboard's session cookie holding one). Tokens limited to
- * some Cloud Foundry organizations only open the billing routes, which pass `allowOrgScoped`.
+ * some Cloud Foundry organizations only open the billing routes, which pass `allowOrgScoped`. `enroll` routes (agent
+ * registration) take an admin token or an enrolment token; an enrolment token opens nothing else.
  */
-export function requireToken(ctx: AppContext, role: "viewer" | "admin" = "viewer", allowOrgScoped = false) {
+export function requireToken(
+  ctx: AppContext,
+  role: "viewer" | "admin" | "enroll" = "viewer",
+  allowOrgScoped = false,
+) {
   return async (request: FastifyRequest) => {
     const raw = bearer(request);
     if (!raw) throw new HttpError(401, "unauthorized", "an API token is required (Authorization: Bearer <token>)");
@@ -46,6 +51,12 @@ export function requireToken(ctx: AppContext, role: "viewer" | "admin" = "viewer
     if (!token) throw new HttpError(401, "unauthorized", "invalid API token");
     if (token.orgs && !allowOrgScoped) {
       throw new HttpError(403, "forbidden", "this token is limited to billing data of its organizations");
+    }
+    if (token.role === "enroll" && role !== "enroll") {
+      throw new HttpError(403, "forbidden", "an enrolment token only registers agents");
+    }
+    if (role === "enroll" && token.role === "viewer") {
+      throw new HttpError(403, "forbidden", "registering an agent needs an admin or enrolment token");
     }
     if (role === "admin" && token.role !== "admin") {
       throw new HttpError(403, "forbidden", "this action needs an admin token");

@@ -105,6 +105,9 @@ export function webRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           request.log.info({ ip: request.ip }, "dashboard login with an invalid token");
           return sendPage(reply, loginPage(next, "That token is not valid. Check for missing characters."), 401);
         }
+        if (identity.role === "enroll") {
+          return sendPage(reply, loginPage(next, "An enrolment token only registers agents."), 403);
+        }
         if (identity.orgs) {
           return sendPage(
             reply,

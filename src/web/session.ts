@@ -36,8 +36,9 @@ export function loadSession(ctx: AppContext) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const raw = request.cookies[SESSION_COOKIE];
     const verified = raw ? await ctx.tokens.verify(raw) : undefined;
-    // Organization-scoped tokens are for the billing API only, never a dashboard session.
-    const token = verified?.orgs ? undefined : verified;
+    // Organization-scoped tokens are for the billing API only and enrolment tokens only register agents; neither
+    // is a dashboard session.
+    const token = verified?.orgs || verified?.role === "enroll" ? undefined : verified;
     if (token) {
       request.token = token;
       return;

@@ -7,6 +7,7 @@ import * as cloudfoundry from "./003_cloudfoundry.js";
 import * as vsphereDayIndex from "./004_vsphere_day_index.js";
 import * as cfNormalized from "./005_cf_normalized.js";
 import * as jobWeight from "./006_job_weight.js";
+import * as telemetry from "./007_telemetry.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -17,6 +18,7 @@ const ALL: Record<string, DialectMigration> = {
   "004_vsphere_day_index": vsphereDayIndex,
   "005_cf_normalized": cfNormalized,
   "006_job_weight": jobWeight,
+  "007_telemetry": telemetry,
 };
 
 /** Migrations are code, bundled in order; each receives the dialect so DDL differences stay inside migrations/. */
