@@ -1,0 +1,69 @@
+/** Downsampling of raw points into fixed buckets (5 minutes, 1 hour). Pure: no I/O. */
+
+export interface RawPoint {
+  series_id: number;
+  /** Unix milliseconds. */
+  ts: number;
+  value: number;
+}
+
+export interface BucketRow {
+  series_id: number;
+  /** Bucket width in seconds. */
+  resolution: number;
+  /** Bucket start, unix milliseconds (a multiple of the width since the epoch). */
+  bucket: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** The bucket's newest point: a counter's rate over rollups is computed from these. */
+  last: number;
+  last_ts: number;
+}
+
+export const ROLLUP_RESOLUTIONS = [300, 3_600] as const;
+
+/** Start of the bucket of width `resolutionSeconds` holding `ts`; exact for negative times too. */
+export function bucketStart(ts: number, resolutionSeconds: number): number {
+  const width = resolutionSeconds * 1000;
+  return Math.floor(ts / width) * width;
+}
+
+/**
+ * One row per (series, bucket) holding the points given, which must be sorted by series then time. A bucket is
+ * only complete when every point of it is given: callers pass whole buckets.
+ */
+export function bucketize(points: readonly RawPoint[], resolutionSeconds: number): BucketRow[] {
+  const rows: BucketRow[] = [];
+  let row: BucketRow | undefined;
+  for (const { series_id, ts, value } of points) {
+    const bucket = bucketStart(ts, resolutionSeconds);
+    if (row === undefined || row.series_id !== series_id || row.bucket !== bucket) {
+      if (row !== undefined && (series_id < row.series_id || (series_id === row.series_id && ts < row.last_ts))) {
+        throw new RangeError("points must be sorted by series, then time");
+      }
+      row = {
+        series_id,
+        resolution: resolutionSeconds,
+        bucket,
+        count: 0,
+        sum: 0,
+        min: value,
+        max: value,
+        last: 0,
+        last_ts: 0,
+      };
+      rows.push(row);
+    } else if (ts < row.last_ts) {
+      throw new RangeError("points must be sorted by series, then time");
+    }
+    row.count++;
+    row.sum += value;
+    if (value < row.min) row.min = value;
+    if (value > row.max) row.max = value;
+    row.last = value;
+    row.last_ts = ts;
+  }
+  return rows;
+}
