@@ -11,6 +11,15 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<{ main(args
     summary: "Cloud Foundry usage: ingest from the simulator, monthly bill for all orgs vs priceTotals alone",
     load: () => import("./billing.js"),
   },
+  metrics: {
+    summary:
+      "agent metric batches over HTTP: stored samples/s, latency, RSS, ratio to raw SQLite inserts; 90-day rate query",
+    load: () => import("./metrics.js"),
+  },
+  agent: {
+    summary: "the agent (os + docker against the simulator + a file log) in a child process: CPU per cycle, RSS",
+    load: () => import("./agent.js"),
+  },
   vsphere: {
     summary: "vCenter snapshot vs govmomi, daily/monthly rollups on SQLite and PostgreSQL vs one hand-tuned statement",
     load: () => import("./vsphere.js"),

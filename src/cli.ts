@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { addAgentCommands } from "./agent/cli.js";
 import { sql } from "kysely";
 import pino from "pino";
 import { type AppContext, createContext } from "./app/context.js";
@@ -28,6 +29,7 @@ import {
 import { SecretError } from "./auth/secret-box.js";
 import { RateCardError } from "./billing/rate-card.js";
 import { parseIsoTime } from "./lib/time.js";
+import { maintainTelemetry } from "./telemetry/maintenance.js";
 import { progress } from "./lib/progress.js";
 import {
   ConflictError,
@@ -172,7 +174,11 @@ program
   .command("create")
   .description("create an API token (shown only once)")
   .requiredOption("--name <name>", "what the token is for")
-  .addOption(new Option("--role <role>", "admin, viewer, or enroll (only registers agents)").choices(["admin", "viewer", "enroll"]).default("viewer"))
+  .addOption(
+    new Option("--role <role>", "admin, viewer, or enroll (only registers agents)")
+      .choices(["admin", "viewer", "enroll"])
+      .default("viewer"),
+  )
   .option("--org <guid...>", "limit the token to the billing data of these Cloud Foundry organizations")
   .option("--json", "print JSON")
   .action(async (options: { name: string; role: Role; org?: string[]; json?: boolean }, command: Command) => {
@@ -425,6 +431,28 @@ program
     },
   );
 
+const telemetry = program.command("telemetry").description("agent metrics and logs");
+telemetry
+  .command("maintain")
+  .description("roll up recent metric points, then apply metric, rollup and log retention, once")
+  .option("--now <iso>", "pretend the current time is this ISO-8601 time")
+  .option("--json", "print JSON")
+  .action(async (options: { now?: string; json?: boolean }, command: Command) => {
+    const now = options.now === undefined ? new Date() : parseIsoTime(options.now);
+    if (!now) throw new InvalidArgumentError(`--now must be an ISO-8601 time (got "${options.now}")`);
+    const result = await withContext(command, (ctx) =>
+      maintainTelemetry(ctx.database.db, ctx.settings.telemetry, now.getTime()),
+    );
+    const { rollup, retention } = result;
+    print(
+      !!options.json,
+      result,
+      `rolled up ${rollup.points} points of ${rollup.hours} hours into ${rollup.rows} rollup rows; deleted ` +
+        `${retention.points} points, ${retention.rollups5m} 5-minute and ${retention.rollups1h} 1-hour rollups, ` +
+        `${retention.logs} log lines`,
+    );
+  });
+
 const config = program.command("config").description("settings");
 config
   .command("check")
@@ -441,6 +469,8 @@ config
   .action(() => {
     process.stdout.write(settingsReference());
   });
+
+addAgentCommands(program);
 
 const KNOWN_ERRORS = [
   SettingsError,

@@ -14,6 +14,7 @@ import { resolveVcenterPassword } from "../config/secret-settings.js";
 import { snapshotFilters } from "../vsphere/filters.js";
 import { EmbeddedQueue } from "../queue/embedded.js";
 import type { Queue } from "../queue/types.js";
+import { CommandHub } from "../commands/hub.js";
 
 /** Everything a running Fleetledger needs, built once from settings and shared by server, worker and CLI. */
 export interface AppContext {
@@ -31,6 +32,8 @@ export interface AppContext {
   plans: CompiledPlans;
   /** Group commit for pushed inventory documents. */
   ingest: IngestBatcher;
+  /** Agents connected to this process's /ws/agent and the remote commands waiting for their answers. */
+  commands: CommandHub;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export async function createContext(settings: Settings, options: ContextOptions 
     },
   );
   metrics.watchQueue(queue);
+  const commands = new CommandHub(log.child({ component: "commands" }));
   const processDeps = {
     db: database.db,
     rules,
@@ -101,7 +105,9 @@ export async function createContext(settings: Settings, options: ContextOptions 
       { db: database.db, dialect: database.dialect, queue },
       settings.inventory.ingest_batch_size,
     ),
+    commands,
     async close() {
+      commands.close();
       await queue.stop();
       await database.close();
     },

@@ -3,6 +3,7 @@ import type { AppContext } from "./context.js";
 import { pruneRecords } from "../inventory/retention-job.js";
 import { retentionTiers } from "../inventory/settings.js";
 import { syncLinkFailed, updateStatuses } from "../systems/heartbeat.js";
+import { maintainTelemetry } from "../telemetry/maintenance.js";
 import { reportWriter } from "../vsphere/reports.js";
 import { cleanupSnapshots, runDailyAggregation, runMonthlyAggregation } from "../vsphere/service.js";
 
@@ -42,6 +43,14 @@ export function startSchedules(ctx: AppContext): { stop(): Promise<void> } {
           dryRun: false,
         });
         ctx.log.info({ kept: result.kept.length, deleted: result.deleted.length }, "inventory retention ran");
+      }),
+    ),
+    new Cron(
+      ctx.settings.telemetry.retention_cron,
+      { protect: true, name: "telemetry-maintenance" },
+      guarded("telemetry-maintenance", async () => {
+        const result = await maintainTelemetry(ctx.database.db, ctx.settings.telemetry, Date.now());
+        ctx.log.info(result, "telemetry rollups and retention ran");
       }),
     ),
     ...vsphereSchedules(ctx, guarded),

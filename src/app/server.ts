@@ -4,15 +4,18 @@ import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import websocket from "@fastify/websocket";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { sql } from "kysely";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { alertRoutes } from "../alerts/routes.js";
+import { commandRoutes } from "../commands/routes.js";
 import { installErrorHandling, sendError } from "../http/errors.js";
 import { installJsonParser } from "../http/json-body.js";
 import { inventoryRoutes } from "../inventory/routes.js";
 import { queueRoutes } from "../queue/routes.js";
 import { systemRoutes } from "../systems/routes.js";
+import { telemetryRoutes } from "../telemetry/routes.js";
 import { billingRoutes } from "../cloudfoundry/routes.js";
 import { vsphereRoutes } from "../vsphere/routes.js";
 import { reportWriter } from "../vsphere/reports.js";
@@ -59,6 +62,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
+  // Command replies are a few kilobytes; the cap keeps one agent from making the server buffer megabytes.
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
@@ -76,10 +81,12 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
 
   await app.register(systemRoutes(ctx));
   await app.register(inventoryRoutes(ctx));
+  await app.register(telemetryRoutes(ctx));
   await app.register(alertRoutes(ctx));
   await app.register(queueRoutes(ctx));
   await app.register(vsphereRoutes(ctx, reportWriter(ctx)));
   await app.register(billingRoutes(ctx));
+  await app.register(commandRoutes(ctx));
   await app.register(webRoutes(ctx));
   return app;
 }

@@ -327,8 +327,16 @@ export const SettingsSchema = Obj({
       exclusiveMinimum: 0,
       description: "Raw metric points older than this are dropped (after they were rolled up into 5 min and 1 h).",
     }),
-    rollup_5m_days: Type.Number({ default: 90, exclusiveMinimum: 0, description: "How long 5-minute rollups are kept." }),
-    rollup_1h_days: Type.Number({ default: 400, exclusiveMinimum: 0, description: "How long 1-hour rollups are kept." }),
+    rollup_5m_days: Type.Number({
+      default: 90,
+      exclusiveMinimum: 0,
+      description: "How long 5-minute rollups are kept.",
+    }),
+    rollup_1h_days: Type.Number({
+      default: 400,
+      exclusiveMinimum: 0,
+      description: "How long 1-hour rollups are kept.",
+    }),
     logs_days: Type.Number({ default: 7, exclusiveMinimum: 0, description: "Log lines older than this are dropped." }),
     retention_cron: Type.String({
       default: "*/5 * * * *",

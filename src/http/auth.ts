@@ -39,11 +39,7 @@ function bearer(request: FastifyRequest): string | undefined {
  * some Cloud Foundry organizations only open the billing routes, which pass `allowOrgScoped`. `enroll` routes (agent
  * registration) take an admin token or an enrolment token; an enrolment token opens nothing else.
  */
-export function requireToken(
-  ctx: AppContext,
-  role: "viewer" | "admin" | "enroll" = "viewer",
-  allowOrgScoped = false,
-) {
+export function requireToken(ctx: AppContext, role: "viewer" | "admin" | "enroll" = "viewer", allowOrgScoped = false) {
   return async (request: FastifyRequest) => {
     const raw = bearer(request);
     if (!raw) throw new HttpError(401, "unauthorized", "an API token is required (Authorization: Bearer <token>)");

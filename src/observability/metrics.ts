@@ -168,10 +168,43 @@ export function createMetrics() {
     }),
   };
 
+  const telemetry = {
+    batches: new Counter({
+      name: "fleetledger_telemetry_batches_total",
+      help: "POST /api/metrics requests, by result (ok, unauthorized, invalid, too_large, error).",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
+    samples: new Counter({
+      name: "fleetledger_telemetry_samples_total",
+      help: "Metric rows received, by result (inserted, rejected).",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
+    logLines: new Counter({
+      name: "fleetledger_telemetry_log_lines_total",
+      help: "Log rows received, by result (inserted, rejected).",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
+    seriesCreated: new Counter({
+      name: "fleetledger_telemetry_series_created_total",
+      help: "Metric series created.",
+      registers: [registry],
+    }),
+    ingestDuration: new Histogram({
+      name: "fleetledger_telemetry_ingest_duration_seconds",
+      help: "Time from a metric batch parsed to its durable commit.",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+  };
+
   return {
     registry,
     vctp,
     cf,
+    telemetry,
     ingestDocuments,
     ingestBytes,
     ingestDuration,

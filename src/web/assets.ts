@@ -26,6 +26,10 @@ const SOURCES = {
     file: fileURLToPath(new URL("./static/charts.js", import.meta.url)),
     type: "text/javascript; charset=utf-8",
   },
+  "hosts.js": {
+    file: fileURLToPath(new URL("./static/hosts.js", import.meta.url)),
+    type: "text/javascript; charset=utf-8",
+  },
 } satisfies Record<string, { file: string; type: string }>;
 
 function load(): Map<string, Asset> {

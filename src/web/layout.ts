@@ -12,6 +12,7 @@ export interface NavItem {
 /** The top navigation. A new capability page adds its entry here and passes the same id to `layout`. */
 export const NAV: readonly NavItem[] = [
   { id: "systems", label: "Systems", href: "/systems" },
+  { id: "hosts", label: "Hosts", href: "/hosts" },
   { id: "alerts", label: "Alerts", href: "/alerts" },
   { id: "jobs", label: "Jobs", href: "/jobs" },
   { id: "vcenters", label: "vCenter", href: "/vcenters" },

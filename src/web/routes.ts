@@ -31,6 +31,7 @@ import {
 import { STATUSES, SYSTEMS_PAGE_SIZE, systemsPage, systemsTable, systemsUrl } from "./pages/systems.js";
 import { dailySeries, diffsPerDay, firstChartDay, organizationName } from "./queries.js";
 import { clearSession, isCrossSite, loadSession, safeNext, setSession } from "./session.js";
+import { telemetryPages } from "./telemetry-routes.js";
 import { vspherePages } from "./vsphere-routes.js";
 
 // Query parameters are read by hand rather than through a schema: a dashboard link with a stale or mistyped
@@ -281,6 +282,7 @@ export function webRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
 
       await pages.register(vspherePages(ctx));
       await pages.register(billingPages(ctx));
+      await pages.register(telemetryPages(ctx));
     });
   };
 }

@@ -1,0 +1,65 @@
+import { fileURLToPath } from "node:url";
+
+export interface UnitOptions {
+  configPath: string;
+  stateDir: string;
+  user: string;
+  /** The Node binary; defaults to the one running this command. */
+  node?: string;
+}
+
+/**
+ * The systemd unit. The agent runs under Node's built-in type stripping (src/agent/main.ts) rather than the
+ * tsx-based CLI, which keeps its resident memory lower. Hardening keeps the host read-only except the state dir,
+ * while leaving what exporters need: /dev (ipmi, nvme, nvidia), the Docker socket, /proc and /sys, the journal.
+ */
+export function unitFile(options: UnitOptions): string {
+  const node = options.node ?? process.execPath;
+  const hook = fileURLToPath(new URL("ts-resolve.ts", import.meta.url));
+  const main = fileURLToPath(new URL("main.ts", import.meta.url));
+  const root = options.user === "root";
+  return `[Unit]
+Description=Fleetledger agent (metrics, logs, inventory)
+Documentation=https://github.com/fleetledger/fleetledger/blob/main/docs/agent.md
+Wants=network-online.target
+After=network-online.target docker.service
+
+[Service]
+Type=simple
+User=${options.user}
+${root ? "" : "SupplementaryGroups=systemd-journal adm docker\n"}ExecStart=${node} --disable-warning=ExperimentalWarning --max-semi-space-size=1 --import ${hook} ${main} run --config ${options.configPath}
+Restart=always
+RestartSec=5
+StateDirectory=${options.stateDir.startsWith("/var/lib/") ? options.stateDir.slice("/var/lib/".length) : "fleetledger-agent"}
+StateDirectoryMode=0700
+ReadWritePaths=${options.stateDir}
+UMask=0077
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=read-only
+PrivateTmp=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectControlGroups=yes
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+MemoryMax=256M
+CPUQuota=20%
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export function systemctlHint(unitPath: string): string {
+  const name = unitPath.split("/").pop() ?? "fleetledger-agent.service";
+  return [
+    `wrote ${unitPath}`,
+    "enable and start it with:",
+    "  systemctl daemon-reload",
+    `  systemctl enable --now ${name}`,
+    `  journalctl -u ${name} -f`,
+  ].join("\n");
+}
