@@ -28,6 +28,11 @@ export class SystemVerifier {
     this.cache = new CredentialCache(cacheSeconds * 1000);
   }
 
+  /** Drops a system's remembered credentials at once, e.g. after its secret was rotated. */
+  forget(systemKey: string): void {
+    this.cache.forget(systemKey);
+  }
+
   async verify(systemKey: string, secret: string): Promise<SystemIdentity | undefined> {
     const cached = this.cache.get(systemKey, secret);
     if (cached) return cached;

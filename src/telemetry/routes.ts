@@ -142,6 +142,9 @@ export function telemetryRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
             },
             t.default_org,
           );
+          // This process forgets the old secret at once; other server processes keep it for at most
+          // auth.credential_cache_seconds.
+          if (reused) ctx.systems.forget(registered.system_key);
           request.log.info({ system_id: registered.client_id, hostname: body.hostname, reused }, "agent registered");
           return reply.code(201).send(registered);
         } catch (err) {
