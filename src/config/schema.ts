@@ -352,6 +352,11 @@ export const SettingsSchema = Obj({
       minimum: 1,
       description: "Distinct (metric, labels) series one system may create; rows that would exceed it are refused.",
     }),
+    writer_thread: Type.Boolean({
+      default: true,
+      description:
+        "On SQLite, write metric batches on their own thread so inserts and HTTP handling use two cores (PostgreSQL always writes in-process).",
+    }),
     max_rows_per_batch: Type.Integer({
       default: 50_000,
       minimum: 1,

@@ -9,6 +9,7 @@ import { ErrorBody, errorResponses } from "../http/schemas.js";
 import { BatchRefused, SEVERITIES, type Severity, validateBatch } from "./batch.js";
 import { registerClient, signatureProblem, UnknownOrganization } from "./clients.js";
 import { TelemetryIngest } from "./ingest.js";
+import { inProcessWriter, type MetricWriter, ThreadedWriter } from "./ingest-writer.js";
 import { searchLogs } from "./logs.js";
 import { runTimeseriesQuery } from "./query.js";
 import { parseTimeseriesQuery, QueryParamError } from "./query-params.js";
@@ -71,11 +72,21 @@ export function telemetryRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const t = ctx.settings.telemetry;
     const counters = ctx.metrics.telemetry;
-    const ingest = new TelemetryIngest({
-      db: ctx.database.db,
-      dialect: ctx.database.dialect,
-      maxSeriesPerSystem: t.max_series_per_system,
-    });
+    const sqliteFile = ctx.database.dialect === "sqlite" && !ctx.database.location.endsWith(":memory:");
+    const ingest: MetricWriter =
+      t.writer_thread && sqliteFile
+        ? new ThreadedWriter(
+            { url: ctx.database.location, maxSeriesPerSystem: t.max_series_per_system },
+            ctx.log.child({ component: "telemetry" }),
+          )
+        : inProcessWriter(
+            new TelemetryIngest({
+              db: ctx.database.db,
+              dialect: ctx.database.dialect,
+              maxSeriesPerSystem: t.max_series_per_system,
+            }),
+          );
+    app.addHook("onClose", () => ingest.close());
     const viewer = requireToken(ctx, "viewer");
     const retention = { metricsDays: t.metrics_days, rollup5mDays: t.rollup_5m_days };
 

@@ -1,0 +1,34 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { openDatabase } from "../db/connect.js";
+import type { ValidatedBatch } from "./batch.js";
+import { TelemetryIngest } from "./ingest.js";
+
+/**
+ * The metric writer thread: its own SQLite connection and series cache, writing the batches the HTTP thread
+ * validated. Group commit works here as in-process: batches that arrive while one transaction is written share
+ * the next.
+ */
+export interface WriterThreadData {
+  url: string;
+  maxSeriesPerSystem: number;
+}
+
+export type WriterRequest = { id: number; systemId: string; batch: ValidatedBatch; now: number } | "close";
+
+const { url, maxSeriesPerSystem } = workerData as WriterThreadData;
+const port = parentPort;
+if (!port) throw new Error("ingest-thread runs as a worker thread");
+const database = await openDatabase(url, { poolSize: 1 });
+const ingest = new TelemetryIngest({ db: database.db, dialect: database.dialect, maxSeriesPerSystem });
+
+port.on("message", (message: WriterRequest) => {
+  if (message === "close") {
+    void database.close().then(() => port.close());
+    return;
+  }
+  ingest.write(message.systemId, message.batch, message.now).then(
+    (result) => port.postMessage({ id: message.id, result }),
+    (err: unknown) =>
+      port.postMessage({ id: message.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+  );
+});
