@@ -1,11 +1,12 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pino from "pino";
+import { buildAgentBundle } from "../src/agent/build.js";
 import { enrol } from "../src/agent/enroll.js";
+import { AGENT_NODE_FLAGS } from "../src/agent/service.js";
 import { createContext } from "../src/app/context.js";
 import { startServer } from "../src/app/server.js";
 import { createToken } from "../src/auth/tokens.js";
@@ -31,16 +32,16 @@ export interface AgentBenchResult {
   real_interval?: { seconds: number; core_percent: number; rss_mb_max: number };
   metric_points: number;
   log_lines: number;
+  /** Inventory documents stored: the host facts, read by the agent's child process, reached the server. */
+  inventory_records: number;
   targets: { core_percent: number; rss_mb: number };
 }
 
-const MAIN = fileURLToPath(new URL("../src/agent/main.ts", import.meta.url));
-const HOOK = fileURLToPath(new URL("../src/agent/ts-resolve.ts", import.meta.url));
-
 /**
- * The agent as the systemd unit runs it (Node with built-in type stripping, src/agent/main.ts) in a child process,
- * with the os and docker exporters (against the Docker simulator) and a file log, pushing to a real server in this
- * process. CPU is read from /proc/<pid>/stat, RSS from /proc/<pid>/status.
+ * The agent as the systemd unit runs it (the bundle `fleetledger agent build` writes, built here from the current
+ * sources, with the unit's Node flags) in a child process, with the os and docker exporters (against the Docker
+ * simulator) and a file log, pushing to a real server in this process. CPU is read from /proc/<pid>/stat, RSS from
+ * /proc/<pid>/status.
  */
 export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBenchResult> {
   const log = options.log ?? (() => undefined);
@@ -66,6 +67,7 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
     1000,
   );
   const stateDir = join(dir, "state");
+  const agents: ChildProcess[] = [];
   try {
     const token = await createToken(ctx.database.db, "bench", "enroll");
     await enrol({ server: address, token, stateDir, machineId: null, hwHash: "bench" });
@@ -93,21 +95,23 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
       );
       return file;
     };
-    const startAgent = (file: string) =>
-      spawn(
-        process.execPath,
-        [
-          "--disable-warning=ExperimentalWarning",
-          "--max-semi-space-size=1",
-          "--import",
-          HOOK,
-          MAIN,
-          "run",
-          "--config",
-          file,
-        ],
-        { stdio: ["ignore", "ignore", "inherit"] },
-      );
+    const { path: bundle } = await buildAgentBundle(join(dir, "fleetledger-agent.mjs"));
+    const startAgent = (file: string) => {
+      const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, bundle, "run", "--config", file], {
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      agents.push(agent);
+      return agent;
+    };
+    // An agent that died (bad config, a crash) would otherwise leave the bench reading a missing /proc entry.
+    const alive = (agent: ChildProcess) => {
+      if (agent.exitCode !== null) throw new Error(`the agent exited with code ${agent.exitCode}`);
+    };
+    const stop = async (agent: ChildProcess) => {
+      const exited = new Promise((resolve) => agent.once("exit", resolve));
+      agent.kill("SIGTERM");
+      await exited;
+    };
 
     const short = startAgent(config(`${options.shortIntervalMs}ms`));
     const pid = short.pid as number;
@@ -118,12 +122,13 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
     const t0 = Date.now();
     for (let i = 0; i < options.cycles; i++) {
       await sleep(options.shortIntervalMs);
+      alive(short);
       rssMax = Math.max(rssMax, (await rssBytes(pid)) ?? 0);
     }
     const cpu1 = (await cpuSeconds(pid)) ?? 0;
     const cycles = (Date.now() - t0) / options.shortIntervalMs;
-    short.kill("SIGTERM");
-    await new Promise((resolve) => short.once("exit", resolve));
+    alive(short);
+    await stop(short);
     const cpuMsPerCycle = ((cpu1 - cpu0) * 1000) / cycles;
     log(`short interval: ${round(cycles, 1)} cycles, ${round(cpuMsPerCycle, 2)} ms CPU per cycle`);
 
@@ -137,12 +142,13 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
       let realRss = 0;
       while (Date.now() - started < options.durationSeconds * 1000) {
         await sleep(5000);
+        alive(real);
         realRss = Math.max(realRss, (await rssBytes(realPid)) ?? 0);
       }
       const c1 = (await cpuSeconds(realPid)) ?? 0;
       const seconds = (Date.now() - started) / 1000;
-      real.kill("SIGTERM");
-      await new Promise((resolve) => real.once("exit", resolve));
+      alive(real);
+      await stop(real);
       realInterval = {
         seconds: round(seconds, 0),
         core_percent: round(((c1 - c0) / seconds) * 100, 3),
@@ -158,6 +164,10 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
       .selectFrom("log_entries")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .executeTakeFirstOrThrow();
+    const inventories = await ctx.database.db
+      .selectFrom("inventory_records")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
     return {
       cpu_ms_per_cycle: round(cpuMsPerCycle, 2),
       core_percent_at_30s: round((cpuMsPerCycle / 30_000) * 100, 3),
@@ -165,9 +175,11 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
       ...(realInterval ? { real_interval: realInterval } : {}),
       metric_points: Number(points.n),
       log_lines: Number(lines.n),
+      inventory_records: Number(inventories.n),
       targets: { core_percent: 1, rss_mb: 80 },
     };
   } finally {
+    for (const agent of agents) if (agent.exitCode === null) agent.kill("SIGKILL");
     clearInterval(writer);
     await sim.close();
     await app.close();
@@ -217,7 +229,11 @@ export async function main(args: string[]): Promise<number> {
             ["RSS max (30 s interval)", `${result.real_interval.rss_mb_max} MB`, "≤ 80 MB"],
           ]
         : []),
-      ["metric points / log lines stored", `${result.metric_points} / ${result.log_lines}`, ""],
+      [
+        "metric points / log lines / inventories stored",
+        `${result.metric_points} / ${result.log_lines} / ${result.inventory_records}`,
+        "",
+      ],
     ];
     for (const [what, value, target] of rows)
       process.stdout.write(`${(what as string).padEnd(48)} ${(value as string).padStart(14)}  ${target}\n`);

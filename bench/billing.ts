@@ -18,6 +18,7 @@ import {
 } from "./billing/ingest.js";
 import { type ProfileSummary, summariseProfile } from "./lib/cpuprofile.js";
 import { round } from "./lib/stats.js";
+import { positiveOption } from "./lib/args.js";
 
 export const DEFAULT_OPTIONS = { events: 1_000_000, orgs: 1000, fetchLimit: 100, runs: 3 } as const;
 /** The issue's target for the bill of one month for all orgs on SQLite. */
@@ -348,15 +349,6 @@ options:
   -h, --help         this text
 `;
 
-function positive(name: string, value: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0 || parsed > max) {
-    throw new RangeError(`--${name} must be an integer from 1 to ${max} (got "${value}")`);
-  }
-  return parsed;
-}
-
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -376,10 +368,12 @@ export async function main(args: string[]): Promise<number> {
   }
   const pg = values.pg ?? process.env.FLEETLEDGER_TEST_DATABASE_URL ?? "off";
   const result = await runBillingBench({
-    events: positive("events", values.events, DEFAULT_OPTIONS.events),
-    orgs: positive("orgs", values.orgs, DEFAULT_OPTIONS.orgs),
-    fetchLimit: positive("fetch-limit", values["fetch-limit"], DEFAULT_OPTIONS.fetchLimit, SIM_MAX_PER_PAGE),
-    runs: positive("runs", values.runs, DEFAULT_OPTIONS.runs),
+    events: positiveOption("events", values.events, DEFAULT_OPTIONS.events),
+    orgs: positiveOption("orgs", values.orgs, DEFAULT_OPTIONS.orgs),
+    fetchLimit: positiveOption("fetch-limit", values["fetch-limit"], DEFAULT_OPTIONS.fetchLimit, {
+      max: SIM_MAX_PER_PAGE,
+    }),
+    runs: positiveOption("runs", values.runs, DEFAULT_OPTIONS.runs),
     pgUrl: pg === "off" ? undefined : pg,
     profile: values.profile ?? false,
     log: (line) => process.stderr.write(`${line}\n`),

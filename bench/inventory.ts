@@ -18,6 +18,7 @@ import {
   startWorker,
 } from "./lib/fleetledger.js";
 import { mapLimit, percentile, round, sleep } from "./lib/stats.js";
+import { positiveOption } from "./lib/args.js";
 
 export interface InventoryBenchOptions {
   systems: number;
@@ -793,15 +794,6 @@ options:
   -h, --help         this text
 `;
 
-function positive(name: string, value: string | undefined, fallback: number, integer = true): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
-    throw new RangeError(`--${name} must be a positive ${integer ? "integer" : "number"} (got "${value}")`);
-  }
-  return parsed;
-}
-
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -821,11 +813,11 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const result = await runInventoryBench({
-    systems: positive("systems", values.systems, DEFAULT_OPTIONS.systems),
-    seconds: positive("seconds", values.seconds, DEFAULT_OPTIONS.seconds, false),
-    concurrency: positive("concurrency", values.concurrency, DEFAULT_OPTIONS.concurrency),
-    warmupSeconds: positive("warmup", values.warmup, DEFAULT_OPTIONS.warmupSeconds, false),
-    seed: positive("seed", values.seed, DEFAULT_OPTIONS.seed),
+    systems: positiveOption("systems", values.systems, DEFAULT_OPTIONS.systems),
+    seconds: positiveOption("seconds", values.seconds, DEFAULT_OPTIONS.seconds, { integer: false }),
+    concurrency: positiveOption("concurrency", values.concurrency, DEFAULT_OPTIONS.concurrency),
+    warmupSeconds: positiveOption("warmup", values.warmup, DEFAULT_OPTIONS.warmupSeconds, { integer: false }),
+    seed: positiveOption("seed", values.seed, DEFAULT_OPTIONS.seed),
     cpuProfDir: values["cpu-prof"],
     separateWorker: values["separate-worker"] ?? false,
     log: (line) => process.stderr.write(`${line}\n`),

@@ -13,6 +13,7 @@ import { applyRetention } from "../src/telemetry/retention.js";
 import { HOUR_MS, rollupHours } from "../src/telemetry/rollup.js";
 import { cpuSeconds, rssBytes, type ServerProcess, startServer } from "./lib/fleetledger.js";
 import { percentile, round, sleep } from "./lib/stats.js";
+import { positiveOption } from "./lib/args.js";
 
 export interface MetricsBenchOptions {
   agents: number;
@@ -590,15 +591,6 @@ options:
   -h, --help         this text
 `;
 
-function positive(name: string, value: string | undefined, fallback: number, integer = true): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
-    throw new RangeError(`--${name} must be a positive ${integer ? "integer" : "number"} (got "${value}")`);
-  }
-  return parsed;
-}
-
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -618,13 +610,15 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const result = await runMetricsBench({
-    agents: positive("agents", values.agents, DEFAULT_OPTIONS.agents),
-    seriesPerAgent: positive("series", values.series, DEFAULT_OPTIONS.seriesPerAgent),
-    seconds: positive("seconds", values.seconds, DEFAULT_OPTIONS.seconds, false),
-    warmupSeconds: positive("warmup", values.warmup, DEFAULT_OPTIONS.warmupSeconds, false),
-    concurrency: positive("concurrency", values.concurrency, DEFAULT_OPTIONS.concurrency),
-    limitSeconds: positive("limit-seconds", values["limit-seconds"], DEFAULT_OPTIONS.limitSeconds, false),
-    queryDays: positive("query-days", values["query-days"], DEFAULT_OPTIONS.queryDays),
+    agents: positiveOption("agents", values.agents, DEFAULT_OPTIONS.agents),
+    seriesPerAgent: positiveOption("series", values.series, DEFAULT_OPTIONS.seriesPerAgent),
+    seconds: positiveOption("seconds", values.seconds, DEFAULT_OPTIONS.seconds, { integer: false }),
+    warmupSeconds: positiveOption("warmup", values.warmup, DEFAULT_OPTIONS.warmupSeconds, { integer: false }),
+    concurrency: positiveOption("concurrency", values.concurrency, DEFAULT_OPTIONS.concurrency),
+    limitSeconds: positiveOption("limit-seconds", values["limit-seconds"], DEFAULT_OPTIONS.limitSeconds, {
+      integer: false,
+    }),
+    queryDays: positiveOption("query-days", values["query-days"], DEFAULT_OPTIONS.queryDays),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(formatReport(result));

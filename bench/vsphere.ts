@@ -8,6 +8,7 @@ import { VCENTERS } from "./vsphere/data.js";
 import type { Period } from "./vsphere/limit.js";
 import { benchRollups, type DialectResult, postgresUnreachable, type RollupCase } from "./vsphere/rollup.js";
 import { benchSnapshot, type SnapshotResult } from "./vsphere/snapshot.js";
+import { positiveOption } from "./lib/args.js";
 
 export type Part = "snapshot" | "daily" | "monthly";
 const PARTS: readonly Part[] = ["snapshot", "daily", "monthly"];
@@ -228,15 +229,6 @@ options:
   -h, --help         this text
 `;
 
-function positive(name: string, value: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0 || parsed > max) {
-    throw new RangeError(`--${name} must be an integer from 1 to ${max} (got "${value}")`);
-  }
-  return parsed;
-}
-
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -259,10 +251,10 @@ export async function main(args: string[]): Promise<number> {
   }
   const pg = values.pg ?? process.env.FLEETLEDGER_TEST_DATABASE_URL ?? DEFAULT_PG_URL;
   const result = await runVsphereBench({
-    vms: positive("vms", values.vms, DEFAULT_OPTIONS.vms),
-    rollupVms: positive("rollup-vms", values["rollup-vms"], DEFAULT_OPTIONS.rollupVms),
-    days: positive("days", values.days, DEFAULT_OPTIONS.days, 31),
-    runs: positive("runs", values.runs, DEFAULT_OPTIONS.runs),
+    vms: positiveOption("vms", values.vms, DEFAULT_OPTIONS.vms),
+    rollupVms: positiveOption("rollup-vms", values["rollup-vms"], DEFAULT_OPTIONS.rollupVms),
+    days: positiveOption("days", values.days, DEFAULT_OPTIONS.days, { max: 31 }),
+    runs: positiveOption("runs", values.runs, DEFAULT_OPTIONS.runs),
     only: values.only as Part | undefined,
     pgUrl: pg === "off" ? undefined : pg,
     log: (line) => process.stderr.write(`${line}\n`),
