@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { RUNNING_BUNDLE } from "./entry.js";
 
 // Command definitions only: every action loads its modules when it runs, so other fleetledger commands do not pay
 // for the agent's code, and the agent does not pay for the server's.
@@ -6,7 +7,11 @@ import type { Command } from "commander";
 const DEFAULT_STATE_DIR = "/var/lib/fleetledger-agent";
 
 /** Errors an operator fixes (bad config, not enrolled, server refused): one line and exit code 2, no stack. */
-const OPERATOR_ERRORS = new Set(["AgentConfigError", "CredentialsError", "EnrolError"]);
+const OPERATOR_ERRORS = new Set(["AgentConfigError", "AgentBundleError", "CredentialsError", "EnrolError"]);
+
+class AgentBundleError extends Error {
+  override name = "AgentBundleError";
+}
 
 function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -91,17 +96,56 @@ export function addAgentCommands(program: Command): Command {
     .option("--unit-path <file>", "where to write the unit", "/etc/systemd/system/fleetledger-agent.service")
     .option("--user <user>", "user the agent runs as", "root")
     .option("--state-dir <dir>", "state dir the unit may write", DEFAULT_STATE_DIR)
-    .action(async (flags: { config: string; unitPath: string; user: string; stateDir: string }) => {
-      const { writeFileSync } = await import("node:fs");
-      const { resolve } = await import("node:path");
-      const { systemctlHint, unitFile } = await import("./service.js");
-      const unitPath = resolve(flags.unitPath);
-      writeFileSync(
-        unitPath,
-        unitFile({ configPath: resolve(flags.config), stateDir: resolve(flags.stateDir), user: flags.user }),
-        { mode: 0o644 },
-      );
-      process.stdout.write(`${systemctlHint(unitPath)}\n`);
+    .option(
+      "--bundle <file>",
+      RUNNING_BUNDLE
+        ? `the agent bundle the unit runs (default: this one, ${RUNNING_BUNDLE})`
+        : "the agent bundle the unit runs, built from the sources first (default: dist/fleetledger-agent.mjs)",
+    )
+    .action(
+      reported(async (flags: { config: string; unitPath: string; user: string; stateDir: string; bundle?: string }) => {
+        const { existsSync, writeFileSync } = await import("node:fs");
+        const { resolve } = await import("node:path");
+        const { systemctlHint, unitFile } = await import("./service.js");
+        let bundle: string;
+        if (RUNNING_BUNDLE) {
+          bundle = resolve(flags.bundle ?? RUNNING_BUNDLE);
+          if (!existsSync(bundle)) throw new AgentBundleError(`agent bundle ${bundle} does not exist`);
+        } else {
+          const { buildAgentBundle, defaultBundlePath } = await import("./build.js");
+          bundle = (await buildAgentBundle(resolve(flags.bundle ?? defaultBundlePath()))).path;
+          process.stdout.write(`built ${bundle}\n`);
+        }
+        const unitPath = resolve(flags.unitPath);
+        writeFileSync(
+          unitPath,
+          unitFile({ bundle, configPath: resolve(flags.config), stateDir: resolve(flags.stateDir), user: flags.user }),
+          { mode: 0o644 },
+        );
+        process.stdout.write(`${systemctlHint(unitPath)}\n`);
+      }),
+    );
+
+  // Building needs the sources and esbuild; a bundle cannot rebuild itself.
+  if (!RUNNING_BUNDLE) {
+    agent
+      .command("build")
+      .description("write the agent as one JavaScript file, which the systemd unit runs (no TypeScript at run time)")
+      .option("--out <file>", "where to write it (default: dist/fleetledger-agent.mjs in this checkout)")
+      .action(async (flags: { out?: string }) => {
+        const { resolve } = await import("node:path");
+        const { buildAgentBundle, defaultBundlePath } = await import("./build.js");
+        const { path, bytes } = await buildAgentBundle(resolve(flags.out ?? defaultBundlePath()));
+        process.stdout.write(`wrote ${path} (${Math.round(bytes / 1024)} KiB)\n`);
+      });
+  }
+
+  agent
+    .command("facts", { hidden: true })
+    .description("print the host facts the inventory is built from, as JSON (run by the agent in a child process)")
+    .action(async () => {
+      const { readFactSources } = await import("./facts.js");
+      process.stdout.write(JSON.stringify(await readFactSources()));
     });
   return agent;
 }

@@ -1,16 +1,17 @@
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { agentEntryArgs } from "./entry.js";
 import type { FactSources } from "./facts.js";
 
-const CHILD = fileURLToPath(new URL("facts-child.ts", import.meta.url));
-const RESOLVE_HOOK = fileURLToPath(new URL("ts-resolve.ts", import.meta.url));
-
-/** Host facts read by `facts-child.ts` in its own Node process (run with built-in type stripping). */
+/**
+ * Host facts read by the agent's hidden `facts` command in a short-lived Node process: systeminformation adds
+ * ~30 MB of resident memory to whatever loads it, and the inventory is read once every `inventory_interval`, so the
+ * long-running agent never loads it. The child is the agent's own entry point (the bundle, or main.ts).
+ */
 export function readFactsInChild(timeoutMs = 120_000): Promise<FactSources> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ["--disable-warning=ExperimentalWarning", "--import", RESOLVE_HOOK, CHILD],
+      [...agentEntryArgs(), "facts"],
       { timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {

@@ -1,6 +1,9 @@
-import { fileURLToPath } from "node:url";
+/** Node flags of the agent's process. A 1 MB semi-space keeps the young generation (and so the RSS peaks) small. */
+export const AGENT_NODE_FLAGS = ["--max-semi-space-size=1"];
 
 export interface UnitOptions {
+  /** The agent bundle (`fleetledger agent build`) the unit runs. */
+  bundle: string;
   configPath: string;
   stateDir: string;
   user: string;
@@ -9,14 +12,13 @@ export interface UnitOptions {
 }
 
 /**
- * The systemd unit. The agent runs under Node's built-in type stripping (src/agent/main.ts) rather than the
- * tsx-based CLI, which keeps its resident memory lower. Hardening keeps the host read-only except the state dir,
- * while leaving what exporters need: /dev (ipmi, nvme, nvidia), the Docker socket, /proc and /sys, the journal.
+ * The systemd unit. The agent runs as one pre-built JavaScript file rather than from its TypeScript sources or
+ * through the tsx-based CLI, which keeps its resident memory lower. Hardening keeps the host read-only except the
+ * state dir, while leaving what exporters need: /dev (ipmi, nvme, nvidia), the Docker socket, /proc and /sys, the
+ * journal.
  */
 export function unitFile(options: UnitOptions): string {
   const node = options.node ?? process.execPath;
-  const hook = fileURLToPath(new URL("ts-resolve.ts", import.meta.url));
-  const main = fileURLToPath(new URL("main.ts", import.meta.url));
   const root = options.user === "root";
   return `[Unit]
 Description=Fleetledger agent (metrics, logs, inventory)
@@ -27,7 +29,7 @@ After=network-online.target docker.service
 [Service]
 Type=simple
 User=${options.user}
-${root ? "" : "SupplementaryGroups=systemd-journal adm docker\n"}ExecStart=${node} --disable-warning=ExperimentalWarning --max-semi-space-size=1 --import ${hook} ${main} run --config ${options.configPath}
+${root ? "" : "SupplementaryGroups=systemd-journal adm docker\n"}ExecStart=${node} ${AGENT_NODE_FLAGS.join(" ")} ${options.bundle} run --config ${options.configPath}
 Restart=always
 RestartSec=5
 StateDirectory=${options.stateDir.startsWith("/var/lib/") ? options.stateDir.slice("/var/lib/".length) : "fleetledger-agent"}

@@ -1,26 +1,11 @@
 /** Downsampling of raw points into fixed buckets (5 minutes, 1 hour). Pure: no I/O. */
+import type { MetricPointsTable, MetricRollupsTable } from "../db/types.js";
 
-export interface RawPoint {
-  series_id: number;
-  /** Unix milliseconds. */
-  ts: number;
-  value: number;
-}
+/** A stored point (time in unix milliseconds). */
+export type RawPoint = MetricPointsTable;
 
-export interface BucketRow {
-  series_id: number;
-  /** Bucket width in seconds. */
-  resolution: number;
-  /** Bucket start, unix milliseconds (a multiple of the width since the epoch). */
-  bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  /** The bucket's newest point: a counter's rate over rollups is computed from these. */
-  last: number;
-  last_ts: number;
-}
+/** A stored rollup row: `last`/`last_ts` are the bucket's newest point, from which rates over rollups are computed. */
+export type BucketRow = MetricRollupsTable;
 
 export const ROLLUP_RESOLUTIONS = [300, 3_600] as const;
 

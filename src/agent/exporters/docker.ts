@@ -1,37 +1,36 @@
-import type Dockerode from "dockerode";
-import { containerIdentity, dockerClient, dockerProblem } from "../docker-client.js";
-import { containerCpuPercent, containerMemoryBytes, type DockerStats } from "../parsers/docker-stats.js";
+import { containerIdentity, DockerApiError, dockerClient, dockerProblem } from "../docker-client.js";
+import { containerCpuPercent, containerMemoryBytes } from "../parsers/docker-stats.js";
 import { type Exporter, type MetricRow, metric, type ProbeResult } from "../types.js";
 
 const MIB = 1024 * 1024;
 
 /** Per-container CPU % and memory through the Docker Engine API on its unix socket. */
 export function dockerExporter(socketPath: string, timeoutMs: number): Exporter {
-  let docker: Dockerode | undefined;
+  const docker = dockerClient(socketPath, timeoutMs);
+  let probed = false;
   return {
     name: "docker",
     async probe(): Promise<ProbeResult> {
       try {
-        docker = await dockerClient(socketPath, timeoutMs);
         await docker.ping();
+        probed = true;
         return { ok: true };
       } catch (err) {
         return { ok: false, reason: dockerProblem(socketPath, err) };
       }
     },
     async collect(now: number) {
-      if (!docker) throw new Error("docker exporter used before its probe");
-      const client = docker;
-      const containers = await client.listContainers();
+      if (!probed) throw new Error("docker exporter used before its probe");
+      const containers = await docker.listContainers();
       const warnings: string[] = [];
       // The daemon takes two samples a second apart for a non-streamed answer, so containers are asked in parallel.
       const answers = await Promise.all(
         containers.map(async (info) => {
           try {
-            return { info, stats: (await client.getContainer(info.Id).stats({ stream: false })) as DockerStats };
+            return { info, stats: await docker.stats(info.Id) };
           } catch (err) {
             // A container that stopped between the list and the stats call is not an error worth a warning.
-            if ((err as { statusCode?: number }).statusCode !== 404) {
+            if (!(err instanceof DockerApiError && err.statusCode === 404)) {
               warnings.push(`${containerIdentity(info).container}: ${(err as Error).message}`);
             }
             return undefined;

@@ -1,5 +1,4 @@
-import type Dockerode from "dockerode";
-import { containerIdentity, dockerClient, dockerProblem } from "../docker-client.js";
+import { containerIdentity, DockerApiError, dockerClient, dockerProblem } from "../docker-client.js";
 import { demultiplex, looksMultiplexed } from "../parsers/docker-log-frames.js";
 import { guessSeverity } from "../parsers/severity.js";
 import type { LogRow, LogSource, ProbeResult } from "../types.js";
@@ -25,39 +24,32 @@ function sinceParameter(ns: bigint): string {
  * are skipped. At most `limit` of the newest lines per container and cycle are taken (`tail`).
  */
 export function dockerLogSource(socketPath: string, timeoutMs: number, now: () => number = Date.now): LogSource {
-  let docker: Dockerode | undefined;
+  const docker = dockerClient(socketPath, timeoutMs);
+  let probed = false;
   return {
     name: "docker",
     async probe(): Promise<ProbeResult> {
       try {
-        docker = await dockerClient(socketPath, timeoutMs);
         await docker.ping();
+        probed = true;
         return { ok: true };
       } catch (err) {
         return { ok: false, reason: dockerProblem(socketPath, err) };
       }
     },
     async read(cursorText, limit) {
-      if (!docker) throw new Error("docker log source used before its probe");
-      const client = docker;
+      if (!probed) throw new Error("docker log source used before its probe");
       const previous: Record<string, string> = cursorText ? (JSON.parse(cursorText) as Record<string, string>) : {};
       const next: Record<string, string> = {};
       const logs: LogRow[] = [];
-      for (const info of await client.listContainers()) {
+      for (const info of await docker.listContainers()) {
         const after = previous[info.Id] !== undefined ? BigInt(previous[info.Id] as string) : undefined;
         const since = after ?? BigInt(now() - FIRST_READ_SECONDS * 1000) * 1_000_000n;
         let body: Buffer;
         try {
-          body = await client.getContainer(info.Id).logs({
-            stdout: true,
-            stderr: true,
-            timestamps: true,
-            since: sinceParameter(since),
-            tail: limit,
-            follow: false,
-          });
+          body = await docker.logs(info.Id, sinceParameter(since), limit);
         } catch (err) {
-          if ((err as { statusCode?: number }).statusCode === 404) continue; // gone since the list
+          if (err instanceof DockerApiError && err.statusCode === 404) continue; // gone since the list
           throw err;
         }
         const lines = looksMultiplexed(body)

@@ -23,9 +23,9 @@ export function demultiplex(body: Buffer): LogFrame[] {
 }
 
 /**
- * Whether a log body is multiplexed. dockerode hands back the body without the response's content type, and asking
- * the daemon for the container's TTY setting costs one more request per container; with `timestamps=1` a raw (TTY)
- * body starts with the digit of a year, never with a stream-type byte followed by three zero bytes.
+ * Whether a log body is multiplexed, judged by its bytes: asking the daemon for the container's TTY setting would
+ * cost one more request per container; with `timestamps=1` a raw (TTY) body starts with the digit of a year, never
+ * with a stream-type byte followed by three zero bytes.
  */
 export function looksMultiplexed(body: Buffer): boolean {
   return body.length >= 8 && body[0] !== undefined && body[0] <= 2 && body[1] === 0 && body[2] === 0 && body[3] === 0;
