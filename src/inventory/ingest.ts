@@ -5,6 +5,7 @@ import type { DB } from "../db/types.js";
 import { iso } from "../lib/time.js";
 import type { Queue } from "../queue/types.js";
 import { canonicalJson } from "./canonical.js";
+import { GroupCommit } from "../lib/group-commit.js";
 
 export const DIFF_QUEUE = "inventory.diff";
 
@@ -110,61 +111,18 @@ export async function ingestDocument(
   return result as IngestResult;
 }
 
-interface Waiting {
-  document: PreparedDocument;
-  resolve(result: IngestResult): void;
-  reject(err: unknown): void;
-}
-
-/**
- * Group commit for the push API: documents that arrive while a transaction is being written wait for the next
- * one, so under load one commit acknowledges many documents, and a lone document is written at once. Each caller
- * still gets its answer only after the transaction holding its document committed.
- */
+/** Group commit for the push API (see GroupCommit): one transaction acknowledges the documents that arrived meanwhile. */
 export class IngestBatcher {
-  private waiting: Waiting[] = [];
-  private flushing = false;
+  private readonly group: GroupCommit<PreparedDocument, IngestResult>;
 
-  constructor(
-    private readonly deps: IngestDeps,
-    private readonly maxBatch: number,
-  ) {}
-
-  submit(document: PreparedDocument): Promise<IngestResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ document, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+  constructor(deps: IngestDeps, maxBatch: number) {
+    this.group = new GroupCommit(
+      (documents) => ingestBatch(deps, documents),
+      (waiting) => Math.min(waiting.length, maxBatch),
+    );
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.waiting.length > 0) {
-        // better-sqlite3 answers synchronously, so without yielding to the event loop here no other request could
-        // ever join the batch; one turn lets every request already on the sockets submit first.
-        await new Promise((resolve) => setImmediate(resolve));
-        const batch = this.waiting.splice(0, this.maxBatch);
-        try {
-          const results = await ingestBatch(
-            this.deps,
-            batch.map((w) => w.document),
-          );
-          for (const [i, w] of batch.entries()) w.resolve(results[i] as IngestResult);
-        } catch {
-          // One bad document (its system deleted meanwhile, say) must not fail the others: retry them one by one.
-          for (const w of batch) {
-            try {
-              const [result] = await ingestBatch(this.deps, [w.document]);
-              w.resolve(result as IngestResult);
-            } catch (err) {
-              w.reject(err);
-            }
-          }
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+  submit(document: PreparedDocument): Promise<IngestResult> {
+    return this.group.submit(document);
   }
 }

@@ -1,6 +1,7 @@
 import { CompiledQuery, type Kysely, type Transaction } from "kysely";
 import type { Dialect } from "../db/connect.js";
 import type { DB } from "../db/types.js";
+import { GroupCommit } from "../lib/group-commit.js";
 import { iso } from "../lib/time.js";
 import type { Rejection, ValidatedBatch } from "./batch.js";
 import { SeriesCache } from "./series-cache.js";
@@ -27,8 +28,6 @@ interface Pending {
   systemId: string;
   batch: ValidatedBatch;
   now: number;
-  resolve(result: IngestResult): void;
-  reject(err: unknown): void;
 }
 
 interface NewSeries {
@@ -76,59 +75,28 @@ export class TelemetryIngest {
   private readonly lastSeen = new Map<string, LastSeen>();
   private readonly insertSql = new Map<number, string>();
   private readonly lastSeenIntervalMs: number;
-  private readonly maxGroupRows: number;
-  private waiting: Pending[] = [];
-  private flushing = false;
+  private readonly group: GroupCommit<Pending, IngestResult>;
 
   constructor(private readonly options: IngestOptions) {
     this.cache = options.cache ?? new SeriesCache();
     this.lastSeenIntervalMs = options.lastSeenIntervalMs ?? 30_000;
-    this.maxGroupRows = options.maxGroupRows ?? 20_000;
+    const maxGroupRows = options.maxGroupRows ?? 20_000;
+    this.group = new GroupCommit(
+      (group) => this.commit(group),
+      (waiting) => {
+        let rows = 0;
+        let take = 0;
+        while (take < waiting.length && (take === 0 || rows < maxGroupRows)) {
+          rows += (waiting[take] as Pending).batch.metrics.ts.length;
+          take++;
+        }
+        return take;
+      },
+    );
   }
 
   write(systemId: string, batch: ValidatedBatch, now: number): Promise<IngestResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ systemId, batch, now, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.waiting.length > 0) {
-        // better-sqlite3 answers synchronously, so without one turn of the event loop here no request already on
-        // the sockets could ever join the group.
-        await new Promise((resolve) => setImmediate(resolve));
-        let rows = 0;
-        let take = 0;
-        while (take < this.waiting.length && (take === 0 || rows < this.maxGroupRows)) {
-          rows += (this.waiting[take] as Pending).batch.metrics.ts.length;
-          take++;
-        }
-        const group = this.waiting.splice(0, take);
-        try {
-          const results = await this.commit(group);
-          for (const [i, p] of group.entries()) p.resolve(results[i] as IngestResult);
-        } catch (err) {
-          if (group.length === 1) {
-            (group[0] as Pending).reject(err);
-            continue;
-          }
-          // One failing batch (its system deleted meanwhile, say) must not fail the others: retry them one by one.
-          for (const p of group) {
-            try {
-              const [result] = await this.commit([p]);
-              p.resolve(result as IngestResult);
-            } catch (single) {
-              p.reject(single);
-            }
-          }
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+    return this.group.submit({ systemId, batch, now });
   }
 
   private async commit(group: Pending[]): Promise<IngestResult[]> {
