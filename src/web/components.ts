@@ -63,6 +63,30 @@ export function select(name: string, label: string, options: Option[], selected:
   </label>`;
 }
 
+/**
+ * The organization and status filter above a table that htmx reloads in place (`#<tableId>`); without JavaScript
+ * it is a plain GET form.
+ */
+export function orgStatusFilters(
+  path: string,
+  tableId: string,
+  organizations: readonly { id: string; name: string }[],
+  statuses: readonly string[],
+  filter: { org?: string | undefined; status?: string | undefined },
+): SafeHtml {
+  return html`<form class="filters" method="get" action="${path}" hx-get="${path}" hx-target="#${tableId}"
+    hx-indicator="#${tableId}" hx-trigger="change, submit" hx-push-url="true">
+    ${select(
+      "org",
+      "Organization",
+      [{ value: "", label: "All organizations" }, ...organizations.map((o) => ({ value: o.id, label: o.name }))],
+      filter.org,
+    )}
+    ${select("status", "Status", [{ value: "", label: "Any status" }, ...statuses.map((s) => ({ value: s, label: s }))], filter.status)}
+    <button type="submit">Filter</button>
+  </form>`;
+}
+
 /** Query string from the non-empty parameters, with a leading "?" when there are any. */
 export function query(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();

@@ -1,5 +1,5 @@
 import type { Organization } from "../../systems/registry.js";
-import { emptyState, formatNumber, query, select, timeCell } from "../components.js";
+import { emptyState, formatNumber, orgStatusFilters, query, timeCell } from "../components.js";
 import { HOST_THRESHOLDS, levelOf, type ThresholdName } from "../host-thresholds.js";
 import { html, type SafeHtml } from "../html.js";
 import { HOST_STATUSES, type HostReadings, type HostStatus, type HostSummary } from "../telemetry-queries.js";
@@ -142,21 +142,6 @@ export function hostsPage(view: HostsView): SafeHtml {
     <span class="muted">Readings are each host's latest; online means seen in the last ${Math.round(
       (view.now.getTime() - view.onlineSince.getTime()) / 60_000,
     )} min. The table reloads every ${HOSTS_REFRESH_SECONDS} s.</span></div>
-  <form class="filters" method="get" action="/hosts" hx-get="/hosts" hx-target="#hosts-table"
-    hx-indicator="#hosts-table" hx-trigger="change, submit" hx-push-url="true">
-    ${select(
-      "org",
-      "Organization",
-      [{ value: "", label: "All organizations" }, ...view.organizations.map((o) => ({ value: o.id, label: o.name }))],
-      filter.org,
-    )}
-    ${select(
-      "status",
-      "Status",
-      [{ value: "", label: "Any status" }, ...HOST_STATUSES.map((s) => ({ value: s, label: s }))],
-      filter.status,
-    )}
-    <button type="submit">Filter</button>
-  </form>
+  ${orgStatusFilters("/hosts", "hosts-table", view.organizations, HOST_STATUSES, filter)}
   <div id="hosts-table">${hostsTable(view)}</div>`;
 }

@@ -1,6 +1,6 @@
 import type { SystemStatus } from "../../db/types.js";
 import type { Organization, SystemSummary } from "../../systems/registry.js";
-import { emptyState, query, select, statusDot, timeCell } from "../components.js";
+import { emptyState, orgStatusFilters, query, statusDot, timeCell } from "../components.js";
 import { html, type SafeHtml } from "../html.js";
 
 export const SYSTEMS_PAGE_SIZE = 50;
@@ -83,21 +83,6 @@ export function systemsTable(view: SystemsView): SafeHtml {
 export function systemsPage(view: SystemsView): SafeHtml {
   const { filter } = view;
   return html`<div class="page-head"><h1>Systems</h1></div>
-  <form class="filters" method="get" action="/systems" hx-get="/systems" hx-target="#systems-table"
-    hx-indicator="#systems-table" hx-trigger="change, submit" hx-push-url="true">
-    ${select(
-      "org",
-      "Organization",
-      [{ value: "", label: "All organizations" }, ...view.organizations.map((o) => ({ value: o.id, label: o.name }))],
-      filter.org,
-    )}
-    ${select(
-      "status",
-      "Status",
-      [{ value: "", label: "Any status" }, ...STATUSES.map((s) => ({ value: s, label: s }))],
-      filter.status,
-    )}
-    <button type="submit">Filter</button>
-  </form>
+  ${orgStatusFilters("/systems", "systems-table", view.organizations, STATUSES, filter)}
   <div id="systems-table">${systemsTable(view)}</div>`;
 }
