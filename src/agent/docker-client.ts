@@ -15,11 +15,12 @@ export interface ContainerInfo {
 /** A non-2xx answer of the daemon, with its status and the daemon's own message. */
 export class DockerApiError extends Error {
   override name = "DockerApiError";
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
+  readonly statusCode: number;
+
+  // No parameter property: the sources must also run under Node's type stripping, which does not support them.
+  constructor(statusCode: number, message: string) {
     super(message);
+    this.statusCode = statusCode;
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAgentConfig } from "../../src/agent/config.js";
-import { unitFile } from "../../src/agent/service.js";
+import { AGENT_NODE_FLAGS, unitFile } from "../../src/agent/service.js";
 import { tempDir } from "./helpers.js";
 
 const exec = promisify(execFile);
@@ -40,6 +40,42 @@ describe("agent.yml", () => {
     expect(() => loadAgentConfig(file)).toThrow(
       `invalid agent config (${file}):\n  - unknown key "label"\n  - unknown key "exporters.docker.sock"\n  - "spool.max_bytes" must be >= 1024`,
     );
+    // Every kind of field, wrong: each problem is listed with its dotted key, in the order of the file's sections.
+    writeFileSync(
+      file,
+      [
+        "interval: 10",
+        "heartbeat_interval: 5 minutes",
+        "log_level: loud",
+        'labels: { "9x": a, ok: 1, rack: r1 }',
+        "exporters: { os: true, nvme: { devices: [/dev/nvme0, 3] } }",
+        "logs:",
+        '  journal: { command: "" }',
+        '  files: [{ path: /x }, { name: "a b", path: "", extra: 1 }]',
+        'commands: { enabled: "yes" }',
+        "spool: { max_bytes: 2048.5 }",
+        "",
+      ].join("\n"),
+    );
+    expect(() => loadAgentConfig(file)).toThrow(
+      [
+        `invalid agent config (${file}):`,
+        '"interval" must be a duration such as 500ms, 30s, 5m or 1h30m',
+        '"heartbeat_interval" must be a duration such as 500ms, 30s, 5m or 1h30m',
+        '"log_level" must be one of fatal, error, warn, info, debug, trace, silent',
+        '"labels.9x": a key must be a label name (letters, digits and _, not starting with a digit)',
+        '"labels.ok" must be a string',
+        '"exporters.os" must be a mapping',
+        '"exporters.nvme.devices.1" must be a string',
+        '"logs.journal.command" must not be empty',
+        '"logs.files.0.name" is required',
+        'unknown key "logs.files.1.extra"',
+        '"logs.files.1.name" must be letters, digits, _, . or -',
+        '"logs.files.1.path" must not be empty',
+        '"spool.max_bytes" must be an integer',
+        '"commands.enabled" must be true or false',
+      ].join("\n  - "),
+    );
     writeFileSync(file, "server: ftp://x\n");
     expect(() => loadAgentConfig(file)).toThrow('"server" must be an http:// or https:// URL');
     writeFileSync(file, "- a\n");
@@ -59,8 +95,9 @@ describe("systemd unit", () => {
   const dir = tempDir("fleetledger-agent-unit-");
   afterAll(() => dir.remove());
 
-  it("install-service writes the unit and prints the systemctl commands", async () => {
+  it("install-service builds the bundle, writes the unit running it and prints the systemctl commands", async () => {
     const unitPath = join(dir.dir, "fleetledger-agent.service");
+    const bundle = join(dir.dir, "fleetledger-agent.mjs");
     const { stdout } = await agentCli(
       "install-service",
       "--unit-path",
@@ -69,13 +106,16 @@ describe("systemd unit", () => {
       "/etc/fleetledger/agent.yml",
       "--user",
       "fleetledger",
+      "--bundle",
+      bundle,
     );
     expect(stdout).toBe(
-      `wrote ${unitPath}\nenable and start it with:\n  systemctl daemon-reload\n  systemctl enable --now fleetledger-agent.service\n  journalctl -u fleetledger-agent.service -f\n`,
+      `built ${bundle}\nwrote ${unitPath}\nenable and start it with:\n  systemctl daemon-reload\n  systemctl enable --now fleetledger-agent.service\n  journalctl -u fleetledger-agent.service -f\n`,
     );
     const unit = readFileSync(unitPath, "utf8");
     expect(unit).toBe(
       unitFile({
+        bundle,
         configPath: "/etc/fleetledger/agent.yml",
         stateDir: "/var/lib/fleetledger-agent",
         user: "fleetledger",
@@ -83,7 +123,11 @@ describe("systemd unit", () => {
     );
     expect(unit).toContain("Restart=always\n");
     expect(unit).toContain("User=fleetledger\nSupplementaryGroups=systemd-journal adm docker\n");
-    expect(unit).toContain(`--import ${HOOK} ${MAIN} run --config /etc/fleetledger/agent.yml\n`);
+    // No TypeScript at run time: the unit runs the bundle it just built.
+    expect(unit).toContain(
+      `ExecStart=${process.execPath} ${AGENT_NODE_FLAGS.join(" ")} ${bundle} run --config /etc/fleetledger/agent.yml\n`,
+    );
+    expect((await exec(process.execPath, [bundle, "--help"])).stdout).toContain("install-service");
     expect(unit).toContain("ProtectSystem=strict\n");
     expect(unit).toContain("StateDirectory=fleetledger-agent\n");
     // Exporters read /dev/ipmi0, /dev/nvme*, /dev/nvidia*: the unit must not hide devices.
