@@ -1,5 +1,6 @@
 import { request } from "node:http";
 import type { DockerStats } from "./parsers/docker-stats.js";
+import type { ProbeResult } from "./types.js";
 
 // The agent needs four GET endpoints on a unix socket. dockerode would bring docker-modem, ssh2 (with a WebAssembly
 // module instantiated at load), gRPC and protobuf for features the agent never uses; plain node:http keeps the
@@ -78,8 +79,18 @@ function daemonMessage(body: Buffer): string {
   return text.slice(0, 200);
 }
 
+/** One ping of the Docker API: the probe of every Docker-backed exporter and log source. */
+export async function probeDocker(docker: DockerClient, socketPath: string): Promise<ProbeResult> {
+  try {
+    await docker.ping();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: dockerProblem(socketPath, err) };
+  }
+}
+
 /** Why the Docker API cannot be used, phrased for the one "disabled" log line. */
-export function dockerProblem(socketPath: string, err: unknown): string {
+function dockerProblem(socketPath: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return `no Docker socket at ${socketPath}`;
   if (code === "EACCES") return `permission denied on ${socketPath} (add the agent's user to the docker group)`;

@@ -1,4 +1,4 @@
-import { containerIdentity, DockerApiError, dockerClient, dockerProblem } from "../docker-client.js";
+import { containerIdentity, DockerApiError, dockerClient, probeDocker } from "../docker-client.js";
 import { containerCpuPercent, containerMemoryBytes } from "../parsers/docker-stats.js";
 import { type Exporter, type MetricRow, metric, type ProbeResult } from "../types.js";
 
@@ -11,13 +11,9 @@ export function dockerExporter(socketPath: string, timeoutMs: number): Exporter 
   return {
     name: "docker",
     async probe(): Promise<ProbeResult> {
-      try {
-        await docker.ping();
-        probed = true;
-        return { ok: true };
-      } catch (err) {
-        return { ok: false, reason: dockerProblem(socketPath, err) };
-      }
+      const result = await probeDocker(docker, socketPath);
+      probed = result.ok;
+      return result;
     },
     async collect(now: number) {
       if (!probed) throw new Error("docker exporter used before its probe");

@@ -1,4 +1,4 @@
-import { containerIdentity, DockerApiError, dockerClient, dockerProblem } from "../docker-client.js";
+import { containerIdentity, DockerApiError, dockerClient, probeDocker } from "../docker-client.js";
 import { demultiplex, looksMultiplexed } from "../parsers/docker-log-frames.js";
 import { guessSeverity } from "../parsers/severity.js";
 import type { LogRow, LogSource, ProbeResult } from "../types.js";
@@ -29,13 +29,9 @@ export function dockerLogSource(socketPath: string, timeoutMs: number, now: () =
   return {
     name: "docker",
     async probe(): Promise<ProbeResult> {
-      try {
-        await docker.ping();
-        probed = true;
-        return { ok: true };
-      } catch (err) {
-        return { ok: false, reason: dockerProblem(socketPath, err) };
-      }
+      const result = await probeDocker(docker, socketPath);
+      probed = result.ok;
+      return result;
     },
     async read(cursorText, limit) {
       if (!probed) throw new Error("docker log source used before its probe");
