@@ -22,7 +22,7 @@ const HOSTILE_NAME = `<img src=x onerror="document.title='pwned'"> lab-02`;
 const text = (locator: Locator) => locator.innerText();
 
 /** Polls from Node: the pages' CSP forbids the string evaluation waitForFunction would use. */
-async function waitForCount(locator: Locator, expected: number, timeoutMs = 5000): Promise<void> {
+async function waitForCount(locator: Locator, expected: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const count = await locator.count();

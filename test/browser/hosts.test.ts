@@ -22,7 +22,7 @@ const STEP = 30;
 const SAMPLES = 240;
 
 /** Polls from Node: the pages' CSP forbids the string evaluation waitForFunction would use. */
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -70,8 +70,22 @@ describe("hosts pages in a real browser", () => {
   let channel: { stop(): Promise<void> } | undefined;
   const browserProblems: string[] = [];
   const failedResponses: string[] = [];
-  /** Every timeseries answer the charts fetched: its URL and points per system. */
+  /** Every timeseries answer the charts fetched since `newRound()`: its URL and points per system. */
   const answers: { url: URL; points: number }[] = [];
+  let round = 0;
+  /**
+   * Forgets earlier answers. Bodies are read after the response event, so an answer of the previous load can land
+   * after the reset; its round, taken when its headers came, keeps it out.
+   */
+  const newRound = () => {
+    round += 1;
+    answers.length = 0;
+  };
+  /** Waits for `count` answers of this round, then a little longer so a surplus one would show. */
+  const answersOfRound = async (count: number, what: string) => {
+    await waitFor(async () => answers.length >= count, what);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  };
 
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -204,7 +218,9 @@ describe("hosts pages in a real browser", () => {
       const url = new URL(response.url());
       if (response.status() >= 400) failedResponses.push(`${response.status()} ${url.pathname}`);
       if (url.pathname.startsWith("/api/timeseries/") && response.ok()) {
+        const asked = round;
         const body = (await response.json()) as { data: Record<string, unknown[]> };
+        if (asked !== round) return;
         answers.push({ url, points: Math.max(0, ...Object.values(body.data).map((points) => points.length)) });
       }
     });
@@ -290,7 +306,7 @@ describe("hosts pages in a real browser", () => {
   });
 
   it("draws the host's charts from the timeseries API, at most 2,000 points per series", async () => {
-    answers.length = 0;
+    newRound();
     await page.goto(`${base}/hosts`);
     await Promise.all([page.waitForURL(`${base}/hosts/${hot.client_id}`), row("gpu-01").locator("a").click()]);
     expect(await text(page.locator("h1"))).toBe("gpu-01");
@@ -305,6 +321,7 @@ describe("hosts pages in a real browser", () => {
       /^Updated \d\d:\d\d:\d\d UTC · one point per 10 s$/,
     );
     // 11 lines: CPU, GPU, NVMe, CPU %, GPU %, RAM, GPU power, rx, tx, read, write.
+    await answersOfRound(11, "the chart answers");
     expect(answers).toHaveLength(11);
     for (const answer of answers) {
       expect(answer.url.searchParams.get("systems")).toBe(hot.client_id);
@@ -345,10 +362,11 @@ describe("hosts pages in a real browser", () => {
   });
 
   it("changes the range from the toolbar and a custom period", async () => {
-    answers.length = 0;
+    newRound();
     const before = Date.now() / 1000;
     await page.click(".ranges a[data-range='90d']");
-    await waitFor(async () => answers.length === 11, "the 90-day answers");
+    await answersOfRound(11, "the 90-day answers");
+    expect(answers).toHaveLength(11);
     expect(page.url()).toBe(`${base}/hosts/${hot.client_id}?range=90d`);
     expect(await page.locator(".ranges a.active").innerText()).toBe("90d");
     for (const { url, points } of answers) {
@@ -364,13 +382,14 @@ describe("hosts pages in a real browser", () => {
     }
     await shot("host-charts-90d");
 
-    answers.length = 0;
+    newRound();
     const from = new Date(Date.now() - 3600_000).toISOString().slice(0, 16);
     const to = new Date(Date.now() - 1800_000).toISOString().slice(0, 16);
     await page.fill("input[name=from]", from);
     await page.fill("input[name=to]", to);
     await page.click(".custom-range button");
-    await waitFor(async () => answers.length === 11, "the custom-range answers");
+    await answersOfRound(11, "the custom-range answers");
+    expect(answers).toHaveLength(11);
     const asked = answers[0]?.url as URL;
     expect(Number(asked.searchParams.get("since"))).toBe(Date.parse(`${from}:00Z`) / 1000);
     expect(Number(asked.searchParams.get("until"))).toBe(Date.parse(`${to}:00Z`) / 1000);
@@ -521,11 +540,12 @@ describe("hosts pages in a real browser", () => {
 
     await page.goto(`${base}/hosts/${hot.client_id}`);
     await waitFor(async () => (await text(page.locator(".range-status"))).startsWith("Updated"), "the charts to load");
-    answers.length = 0;
+    newRound();
     await page.clock.fastForward(31_000);
-    await waitFor(async () => answers.length === 11, "the refreshed charts");
+    await answersOfRound(11, "the refreshed charts");
+    expect(answers).toHaveLength(11);
     await page.uncheck("input[name=auto-refresh]");
-    answers.length = 0;
+    newRound();
     await page.clock.fastForward(31_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(answers).toHaveLength(0);

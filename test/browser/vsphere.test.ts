@@ -33,7 +33,7 @@ const MONTH = dayName(DAY2).slice(0, 7);
 
 const text = (locator: Locator) => locator.innerText();
 
-async function waitForCount(locator: Locator, expected: number, timeoutMs = 5000): Promise<void> {
+async function waitForCount(locator: Locator, expected: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const count = await locator.count();
