@@ -1,7 +1,7 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import os from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Dialect } from "../src/db/connect.js";
@@ -37,6 +37,11 @@ export interface BillingBenchOptions {
   pgUrl?: string | undefined;
   /** Write V8 CPU profiles of the SQLite ingest and of one more (untimed) bill run, and summarise them. */
   profile?: boolean;
+  /**
+   * A directory whose SQLite database is kept: the first run ingests into it, later runs with the same events,
+   * orgs and seed bill what it holds and skip the simulator and the ingest.
+   */
+  reuseDb?: string | undefined;
   log?: (line: string) => void;
 }
 
@@ -48,7 +53,10 @@ export interface Target {
 
 export interface DialectResult {
   dialect: Dialect;
-  ingest: IngestResult;
+  /** Null when the events came from a database kept by an earlier run (--reuse-db). */
+  ingest: IngestResult | null;
+  /** Events in the database the bill read. */
+  stored: number;
   bill: BillResult;
   /** ours / limit, best against best, by wall time and by CPU time. */
   ratio_best: number;
@@ -99,38 +107,75 @@ async function profiled<T>(file: string, task: () => Promise<T>): Promise<{ valu
   return { value, summary: await summariseProfile(file) };
 }
 
+/** What --reuse-db keeps next to the database: the foundation it holds, reported again by runs that reuse it. */
+interface KeptFoundation {
+  events: number;
+  orgs: number;
+  seed: number;
+  loaded: Loaded;
+  sim_rss_mb: number;
+}
+
+const KEPT_FOUNDATION = "bench-foundation.json";
+
+async function keptFoundation(dir: string, options: BillingBenchOptions): Promise<KeptFoundation | undefined> {
+  let kept: KeptFoundation;
+  try {
+    kept = JSON.parse(await readFile(join(dir, KEPT_FOUNDATION), "utf8")) as KeptFoundation;
+  } catch {
+    return undefined;
+  }
+  return kept.events === options.events && kept.orgs === options.orgs && kept.seed === SEED ? kept : undefined;
+}
+
 async function benchDatabase(
   dialect: Dialect,
-  sim: SimProcess,
+  sim: SimProcess | undefined,
   options: BillingBenchOptions,
   profileStem: string | undefined,
   withLimit: boolean,
 ): Promise<{
-  ingest: IngestResult;
+  ingest: IngestResult | null;
+  stored: number;
   bill: BillResult;
   profiles: ProfileSummary[];
   limit?: LimitResult;
 }> {
   const log = options.log ?? (() => undefined);
-  const db = await openBenchDatabase(dialect, options.pgUrl, sim.url, options.fetchLimit);
+  const keptDir = dialect === "sqlite" ? options.reuseDb : undefined;
+  const db = await openBenchDatabase(
+    dialect,
+    options.pgUrl,
+    sim?.url ?? "http://127.0.0.1:9",
+    options.fetchLimit,
+    keptDir,
+  );
   // As the server and CLI build it: a bill of this size spreads its organization slices over worker threads.
   const deps = billingDeps(db.ctx);
   const profiles: ProfileSummary[] = [];
   try {
-    log(`${dialect}: ingest of ${options.events.toLocaleString("en")} events, ${options.fetchLimit} per page`);
-    const ingestRun = () => ingest(db, sim, options.fetchLimit);
-    let ingested: IngestResult;
-    if (profileStem) {
-      const run = await profiled(`${profileStem}-${dialect}-ingest.cpuprofile`, ingestRun);
-      ingested = run.value;
-      profiles.push(run.summary);
+    let ingested: IngestResult | null = null;
+    if (sim) {
+      log(`${dialect}: ingest of ${options.events.toLocaleString("en")} events, ${options.fetchLimit} per page`);
+      const ingestRun = () => ingest(db, sim, options.fetchLimit);
+      if (profileStem) {
+        const run = await profiled(`${profileStem}-${dialect}-ingest.cpuprofile`, ingestRun);
+        ingested = run.value;
+        profiles.push(run.summary);
+      } else {
+        ingested = await ingestRun();
+      }
+      log(
+        `  ${ingested.stored} events in ${ingested.seconds.toFixed(1)} s: ${Math.round(ingested.events_per_second)}/s, ` +
+          `${ingested.pages} pages`,
+      );
     } else {
-      ingested = await ingestRun();
+      log(`${dialect}: the events of ${keptDir} (kept by an earlier run)`);
     }
-    log(
-      `  ${ingested.stored} events in ${ingested.seconds.toFixed(1)} s: ${Math.round(ingested.events_per_second)}/s, ` +
-        `${ingested.pages} pages`,
-    );
+    const count = await db.ctx.database.db
+      .selectFrom("cf_usage_events")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .executeTakeFirstOrThrow();
     log(`${dialect}: monthlyBill ${BENCH_MONTH} for all orgs, ${options.runs} runs, alternating with its stages`);
     const bill = await benchBill(deps, BENCH_MONTH, options.runs, log);
     let limit: LimitResult | undefined;
@@ -144,7 +189,7 @@ async function benchDatabase(
       );
       profiles.push(run.summary);
     }
-    return { ingest: ingested, bill, profiles, ...(limit ? { limit } : {}) };
+    return { ingest: ingested, stored: Number(count.n), bill, profiles, ...(limit ? { limit } : {}) };
   } finally {
     await db.cleanup();
   }
@@ -163,8 +208,8 @@ function targets(options: BillingBenchOptions, databases: DialectResult[]): Targ
     }
     out.push({
       name: `${d.dialect}: every event stored`,
-      measured: `${d.ingest.stored} of ${options.events}`,
-      pass: d.ingest.stored === options.events,
+      measured: `${d.stored} of ${options.events}`,
+      pass: d.stored === options.events,
     });
     out.push({
       name: `${d.dialect}: the bill covers every org, is priced in full and equals the sum of its stages`,
@@ -200,23 +245,39 @@ export async function runBillingBench(options: BillingBenchOptions): Promise<Bil
   if (options.profile) await mkdir(RESULTS, { recursive: true });
   const profileStem = options.profile ? join(RESULTS, `billing-${stamp}`) : undefined;
 
-  log(`simulator: generating ${options.events.toLocaleString("en")} events for ${options.orgs} orgs`);
-  const sim = await startSimProcess({ events: options.events, orgs: options.orgs, seed: SEED });
+  const dialects: Dialect[] = ["sqlite"];
+  if (options.pgUrl) {
+    const unreachable = await postgresUnreachable(options.pgUrl);
+    if (unreachable) skipped.push(`PostgreSQL skipped: ${unreachable}`);
+    else dialects.push("postgres");
+  } else {
+    skipped.push("PostgreSQL skipped: no --pg URL and no FLEETLEDGER_TEST_DATABASE_URL");
+  }
+  if (options.reuseDb) await mkdir(options.reuseDb, { recursive: true });
+  const kept = options.reuseDb ? await keptFoundation(options.reuseDb, options) : undefined;
+  let sim: SimProcess | undefined;
+  if (!kept || dialects.includes("postgres")) {
+    log(`simulator: generating ${options.events.toLocaleString("en")} events for ${options.orgs} orgs`);
+    sim = await startSimProcess({ events: options.events, orgs: options.orgs, seed: SEED });
+    log(`  ${sim.loaded.seconds.toFixed(1)} s, simulator RSS ${sim.rss_mb} MB`);
+  }
+  const foundation = kept ?? {
+    events: options.events,
+    orgs: options.orgs,
+    seed: SEED,
+    loaded: (sim as SimProcess).loaded,
+    sim_rss_mb: (sim as SimProcess).rss_mb,
+  };
   const databases: DialectResult[] = [];
   let limit: LimitResult | undefined;
   try {
-    log(`  ${sim.loaded.seconds.toFixed(1)} s, simulator RSS ${sim.rss_mb} MB`);
-    const dialects: Dialect[] = ["sqlite"];
-    if (options.pgUrl) {
-      const unreachable = await postgresUnreachable(options.pgUrl);
-      if (unreachable) skipped.push(`PostgreSQL skipped: ${unreachable}`);
-      else dialects.push("postgres");
-    } else {
-      skipped.push("PostgreSQL skipped: no --pg URL and no FLEETLEDGER_TEST_DATABASE_URL");
-    }
     for (const dialect of dialects) {
       // The limit has no storage, so it is timed once, on the intervals SQLite gives.
-      const run = await benchDatabase(dialect, sim, options, profileStem, limit === undefined);
+      const source = dialect === "sqlite" && kept ? undefined : sim;
+      const run = await benchDatabase(dialect, source, options, profileStem, limit === undefined);
+      if (dialect === "sqlite" && options.reuseDb && !kept) {
+        await writeFile(join(options.reuseDb, KEPT_FOUNDATION), `${JSON.stringify(foundation, null, 2)}\n`);
+      }
       limit ??= run.limit;
       const l = limit?.timing;
       if (!l) throw new Error("the limit was not measured");
@@ -224,6 +285,7 @@ export async function runBillingBench(options: BillingBenchOptions): Promise<Bil
       databases.push({
         dialect,
         ingest: run.ingest,
+        stored: run.stored,
         bill: run.bill,
         ratio_best: ratio(ours.best_s, l.best_s),
         ratio_median: ratio(ours.median_s, l.median_s),
@@ -232,7 +294,7 @@ export async function runBillingBench(options: BillingBenchOptions): Promise<Bil
       });
     }
   } finally {
-    await sim.stop();
+    await sim?.stop();
   }
   if (!limit) throw new Error("no database was benchmarked");
   return {
@@ -247,7 +309,7 @@ export async function runBillingBench(options: BillingBenchOptions): Promise<Bil
       seed: SEED,
       month: BENCH_MONTH,
     },
-    foundation: { ...foundationSize(options.orgs), ...sim.loaded, sim_rss_mb: sim.rss_mb },
+    foundation: { ...foundationSize(options.orgs), ...foundation.loaded, sim_rss_mb: foundation.sim_rss_mb },
     limit,
     databases,
     skipped,
@@ -277,6 +339,7 @@ export function formatReport(r: BillingBenchResult): string {
     "|---|---|---|---|---|---|---|---|---|",
     ...r.databases.map((d) => {
       const i = d.ingest;
+      if (!i) return `| ${d.dialect} | none: ${n(d.stored)} events kept by an earlier run (--reuse-db) | | | | | | | |`;
       const simCpu = i.sim_cpu_seconds === null ? "n/a" : i.sim_cpu_seconds.toFixed(1);
       return `| ${d.dialect} | ${i.collector} | ${i.fetch_limit} | ${n(i.stored)} | ${n(i.pages)} | ${i.seconds.toFixed(1)} | ${n(Math.round(i.events_per_second))} | ${i.ms_per_page.toFixed(1)} | ${i.cpu_seconds.toFixed(1)} / ${simCpu} |`;
     }),
@@ -292,7 +355,7 @@ export function formatReport(r: BillingBenchResult): string {
     "where the work is (each stage timed alone over the whole month in one thread, s best / median; the bill",
     "itself runs them per slice of organizations on worker threads):",
     "",
-    "| database | loadEvents (SQL + JSON.parse) | buildIntervals | priceTotals | groupBill + sumTotals | CPU s of the stages / of monthlyBill |",
+    "| database | loadTransitions (SQL) | intervalsInRange | priceTotals | groupBill + sumTotals | CPU s of the stages / of monthlyBill |",
     "|---|---|---|---|---|---|",
     ...r.databases.map((d) => {
       const p = d.bill.split;
@@ -346,6 +409,9 @@ options:
   --runs N           timed runs of the bill, its stages and the limit (default ${DEFAULT_OPTIONS.runs})
   --pg URL|off       also PostgreSQL, in a fresh schema (default FLEETLEDGER_TEST_DATABASE_URL, else off)
   --profile          CPU profiles of the SQLite ingest and one more bill run, summarised, next to the JSON
+  --reuse-db DIR     keep the SQLite database in DIR (created if missing): the first run ingests into it, later
+                     runs with the same --events and --orgs bill what it holds (migrated to the current schema)
+                     without the simulator or the ingest; PostgreSQL, when on, still ingests
   -h, --help         this text
 `;
 
@@ -359,6 +425,7 @@ export async function main(args: string[]): Promise<number> {
       runs: { type: "string" },
       pg: { type: "string" },
       profile: { type: "boolean" },
+      "reuse-db": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -376,6 +443,7 @@ export async function main(args: string[]): Promise<number> {
     runs: positiveOption("runs", values.runs, DEFAULT_OPTIONS.runs),
     pgUrl: pg === "off" ? undefined : pg,
     profile: values.profile ?? false,
+    reuseDb: values["reuse-db"] === undefined ? undefined : resolve(values["reuse-db"]),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(formatReport(result));

@@ -11,7 +11,7 @@ import { migrate, openDatabase } from "../src/db/connect.js";
 import { createOrganization } from "../src/systems/registry.js";
 import { applyRetention } from "../src/telemetry/retention.js";
 import { HOUR_MS, rollupHours } from "../src/telemetry/rollup.js";
-import { cpuSeconds, rssBytes, type ServerProcess, startServer } from "./lib/fleetledger.js";
+import { cpuSeconds, rssBytes, type ServerProcess, startServer, threadCpuSeconds } from "./lib/fleetledger.js";
 import { percentile, round, sleep } from "./lib/stats.js";
 import { positiveOption } from "./lib/args.js";
 
@@ -75,7 +75,7 @@ export interface MetricsBenchResult {
   };
   latency_ms: { p50: number; p99: number; max: number };
   errors: Record<string, number>;
-  server: { max_rss_mb: number | null; cpu_cores: number | null };
+  server: { max_rss_mb: number | null; cpu_cores: number | null; threads: Record<string, number> };
   client_cpu_cores: number;
   limit: { samples_per_second: number; ratio: number };
   query: {
@@ -396,6 +396,7 @@ export async function runMetricsBench(overrides: Partial<MetricsBenchOptions> = 
     let windowSeconds = 0;
     let storedInWindow = 0;
     let serverCpu: number | undefined;
+    const threadCores: Record<string, number> = {};
     let clientCpuSeconds = 0;
     try {
       log(`warm-up: at least ${options.warmupSeconds} s and until every agent has pushed once`);
@@ -412,6 +413,7 @@ export async function runMetricsBench(overrides: Partial<MetricsBenchOptions> = 
       log(`measuring for ${options.seconds} s with ${options.concurrency} requests in flight`);
       const rowsBefore = countPoints(dbFile);
       const cpuBefore = await cpuSeconds(server.pid);
+      const threadsBefore = await threadCpuSeconds(server.pid);
       const clientBefore = process.cpuUsage();
       const measureStarted = performance.now();
       phase = "measure";
@@ -419,6 +421,10 @@ export async function runMetricsBench(overrides: Partial<MetricsBenchOptions> = 
       windowSeconds = (performance.now() - measureStarted) / 1000;
       phase = "stopped";
       const cpuAfter = await cpuSeconds(server.pid);
+      for (const [thread, seconds] of await threadCpuSeconds(server.pid)) {
+        const busy = (seconds - (threadsBefore.get(thread) ?? 0)) / windowSeconds;
+        if (busy >= 0.02) threadCores[thread] = round(busy, 2);
+      }
       const clientCpu = process.cpuUsage(clientBefore);
       clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
       storedInWindow = countPoints(dbFile) - rowsBefore;
@@ -489,6 +495,7 @@ export async function runMetricsBench(overrides: Partial<MetricsBenchOptions> = 
       server: {
         max_rss_mb: maxRss === undefined ? null : round(maxRss / MB, 1),
         cpu_cores: serverCpu === undefined ? null : round(serverCpu / windowSeconds, 2),
+        threads: threadCores,
       },
       client_cpu_cores: round(clientCpuSeconds / windowSeconds, 2),
       limit: { samples_per_second: Math.round(limitPerSecond), ratio: round(ratio, 3) },
@@ -543,6 +550,13 @@ export function formatReport(r: MetricsBenchResult): string {
     [
       "CPU cores busy: server / load generator",
       `${r.server.cpu_cores ?? "n/a"} / ${r.client_cpu_cores} (of ${r.machine.cpus})`,
+    ],
+    [
+      "server threads busy (cores)",
+      Object.entries(r.server.threads)
+        .sort((a, b) => b[1] - a[1])
+        .map(([thread, cores]) => `${thread} ${cores}`)
+        .join(", ") || "n/a",
     ],
     ["server RSS, max", r.server.max_rss_mb === null ? "n/a" : `${r.server.max_rss_mb} MB`],
     ["errors by status", Object.keys(r.errors).length === 0 ? "none" : JSON.stringify(r.errors)],

@@ -5,7 +5,7 @@ import {
   type BillingDeps,
   groupBill,
   intervalsInRange,
-  loadEvents,
+  loadTransitions,
   sumTotals,
   monthlyBill,
   monthRange,
@@ -52,9 +52,9 @@ export function timing(runs: readonly Spent[]): Timing {
 
 /** The stages of monthlyBill, each timed by calling the exported function monthlyBill calls. */
 export interface Split {
-  /** loadEvents: the SQL query, the rows, and JSON.parse of every entity. */
+  /** loadTransitions: the SQL query and the rows of the billed events. */
   load: Timing;
-  /** buildIntervals (normalizing each entity) and the range filter of usageIntervals. */
+  /** intervalsInRange: the intervals of those events that overlap the month. */
   intervals: Timing;
   /** priceTotals: what the limit times alone. */
   price: Timing;
@@ -90,7 +90,7 @@ export interface Spent {
 export const spent = (m: Measured<unknown>): Spent => ({ seconds: m.seconds, cpu: m.cpu });
 
 async function splitRun(deps: BillingDeps, range: Range) {
-  const load = await measure(() => loadEvents(deps.db, undefined, range.stop));
+  const load = await measure(() => loadTransitions(deps.db, undefined, range.stop));
   const events = load.value.length;
   const intervals = await measure(() => intervalsInRange(deps.settings, load.value, range, range.stop));
   // monthlyBill lets go of the events once it has the intervals; emptying the array lets pricing run with the same heap.
@@ -182,7 +182,7 @@ export async function benchLimit(
   const range = monthRange(month);
   const intervals = intervalsInRange(
     deps.settings,
-    await loadEvents(deps.db, undefined, range.stop),
+    await loadTransitions(deps.db, undefined, range.stop),
     range,
     range.stop,
   );

@@ -107,16 +107,18 @@ export async function postgresUnreachable(url: string): Promise<string | undefin
 }
 
 /**
- * A fresh, migrated database (a temporary SQLite file, or a new PostgreSQL schema) behind the same AppContext the
- * embedded server builds, collecting from the simulator and pricing with the bench's rate card.
+ * A fresh, migrated database (a temporary SQLite file, or a new PostgreSQL schema; with `keptDataDir`, the SQLite
+ * database kept there, which cleanup leaves in place) behind the same AppContext the embedded server builds,
+ * collecting from the simulator and pricing with the bench's rate card.
  */
 export async function openBenchDatabase(
   dialect: Dialect,
   pgUrl: string | undefined,
   simUrl: string,
   fetchLimit: number,
+  keptDataDir?: string,
 ): Promise<BenchDatabase> {
-  const dataDir = await mkdtemp(join(tmpdir(), "fleetledger-billing-bench-"));
+  const dataDir = keptDataDir ?? (await mkdtemp(join(tmpdir(), "fleetledger-billing-bench-")));
   const settings = loadSettings({ dataDir, env: {}, cwd: dataDir });
   settings.log.level = "silent";
   settings.cloudfoundry.foundations = [
@@ -150,7 +152,7 @@ export async function openBenchDatabase(
     async cleanup() {
       await ctx.close();
       if (schema && pgUrl) await pgAdmin(pgUrl, `drop schema ${schema} cascade`);
-      await rm(dataDir, { recursive: true, force: true });
+      if (!keptDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

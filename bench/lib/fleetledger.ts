@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -149,6 +149,30 @@ export async function rssBytes(pid: number): Promise<number | undefined> {
 }
 
 /** CPU seconds (user + system) a process has used so far, or undefined where /proc is not available. */
+/** CPU seconds used so far by each thread of a process, keyed by `name/tid` (the kernel's thread name). */
+export async function threadCpuSeconds(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const [stat, comm] = await Promise.all([
+        readFile(`/proc/${pid}/task/${tid}/stat`, "utf8"),
+        readFile(`/proc/${pid}/task/${tid}/comm`, "utf8"),
+      ]);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(`${comm.trim()}/${tid}`, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
 export async function cpuSeconds(pid: number): Promise<number | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");

@@ -1,9 +1,11 @@
 import pino, { type Logger } from "pino";
 import type { Settings } from "../config/schema.js";
 import { type Database, migrate, openDatabase, resolveDatabaseUrl } from "../db/connect.js";
+import { startWalCheckpointer } from "../db/wal-checkpointer.js";
 import { SystemVerifier } from "../auth/system-credentials.js";
 import { TokenVerifier } from "../auth/tokens.js";
 import { DIFF_QUEUE, IngestBatcher } from "../inventory/ingest.js";
+import { DocumentCache } from "../inventory/document-cache.js";
 import { processRecords } from "../inventory/process.js";
 import { type InventoryRules, inventoryRules } from "../inventory/settings.js";
 import { createMetrics, type Metrics } from "../observability/metrics.js";
@@ -56,6 +58,9 @@ export async function createContext(settings: Settings, options: ContextOptions 
     ...(options.schema ? { schema: options.schema } : {}),
   });
   await migrate(database);
+  const checkpointer = database.file
+    ? await startWalCheckpointer(database.db, database.file, log.child({ component: "sqlite" }))
+    : undefined;
   const metrics = createMetrics();
   const q = settings.queue;
   const queue = new EmbeddedQueue(
@@ -80,10 +85,15 @@ export async function createContext(settings: Settings, options: ContextOptions 
   );
   metrics.watchQueue(queue);
   const commands = new CommandHub(log.child({ component: "commands" }));
+  // Only a process that runs the diff jobs gains from keeping what it stored; `serve --no-worker` would only fill it.
+  const cacheBytes = settings.server.worker ? settings.inventory.document_cache_mb * 2 ** 20 : 0;
+  const cache = cacheBytes > 0 ? new DocumentCache(cacheBytes) : undefined;
   const processDeps = {
     db: database.db,
+    dialect: database.dialect,
     rules,
     changeAlertMinutes: settings.inventory.change_alert_minutes,
+    cache,
   };
   queue.register(DIFF_QUEUE, async (payload) => {
     // Jobs written before group commit carry one record_id; they may still wait in an upgraded database.
@@ -102,13 +112,14 @@ export async function createContext(settings: Settings, options: ContextOptions 
     vcenterPassword,
     plans,
     ingest: new IngestBatcher(
-      { db: database.db, dialect: database.dialect, queue },
+      { db: database.db, dialect: database.dialect, queue, cache },
       settings.inventory.ingest_batch_size,
     ),
     commands,
     async close() {
       commands.close();
       await queue.stop();
+      await checkpointer?.close();
       await database.close();
     },
   };

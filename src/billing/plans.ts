@@ -1,4 +1,5 @@
 import { Money } from "./decimal.js";
+import { type CompiledFormula, compileFormula } from "./compiled-formula.js";
 import { type Formula, FormulaError, parseFormula } from "./formula.js";
 
 export const VAT_CODES = ["Standard", "Reduced", "Zero"] as const;
@@ -87,6 +88,8 @@ export class Timeline<T> {
 export interface CompiledComponent {
   name: string;
   formula: Formula;
+  /** The formula over Exact values, which pricing evaluates. */
+  exact: CompiledFormula;
   currency_code: string;
   vat_code: VatCode;
   /** The timelines of vat_code and currency_code; both hold from the version's valid_from on. */
@@ -224,6 +227,7 @@ export function compilePlans(
       return {
         name: c.name,
         formula,
+        exact: compileFormula(formula.ast),
         currency_code: c.currency_code,
         vat_code: c.vat_code,
         vatRates: vatTimeline,

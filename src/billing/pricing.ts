@@ -1,8 +1,10 @@
 import type { ResourceType } from "../cloudfoundry/events.js";
 import type { UsageInterval } from "../cloudfoundry/intervals.js";
 import { iso } from "../lib/time.js";
+import type { ExactVariables } from "./compiled-formula.js";
 import { Money } from "./decimal.js";
-import { evaluateNode, FormulaError, type FormulaVariable } from "./formula.js";
+import { type Exact, exactOf, fromMoney, minus, plus, times, toFixed, toMoney, ZERO } from "./exact.js";
+import { FormulaError, type FormulaVariable } from "./formula.js";
 import type { CompiledComponent, CompiledPlans, PlanVersion, Timeline, Validity } from "./plans.js";
 
 /**
@@ -115,11 +117,18 @@ export function monthSlices(start: string, stop: string): { start: string; stop:
 
 interface Rates {
   /** The component currency's rate divided by the output currency's. */
-  currency: Money;
+  currency: Exact;
   currencyText: string;
   /** 1 + the VAT rate. */
-  vatFactor: Money;
+  vatFactor: Exact;
   vatText: string;
+}
+
+interface ComponentCuts {
+  /** Month starts and rate changes strictly inside the range, ascending. */
+  inner: number[];
+  /** The rates from the range's start (index 0) and from each inner cut, made when a piece first needs them. */
+  rates: (Rates | undefined)[];
 }
 
 interface Context {
@@ -129,8 +138,10 @@ interface Context {
   output: Timeline<Money>;
   scope: CeilScope;
   onUnpriced: (usage: UnpricedUsage) => void;
-  /** Rates per component and rate segment: the same few pairs of Decimal results serve every piece. */
-  rates: Map<CompiledComponent, Map<string, Rates>>;
+  /** Month starts strictly inside the range. */
+  monthStarts: number[];
+  /** Per component, where pieces are cut and the rates of each stretch between cuts, found once per call. */
+  components: Map<CompiledComponent, ComponentCuts>;
   /** ISO texts of shared boundaries (range, month starts, rate changes), formatted once per call. */
   times: Map<number, string>;
 }
@@ -141,6 +152,25 @@ export interface PricedTotals {
   plan_name: string;
   ex_vat: Money;
   inc_vat: Money;
+  /** The same totals as Exact values, which bills add up without making Money of each. */
+  exact: { ex_vat: Exact; inc_vat: Exact };
+}
+
+/** Money is made of a total only when asked for: a bill adds the Exact values and never asks. */
+class Totals implements PricedTotals {
+  constructor(
+    readonly interval: UsageInterval,
+    readonly plan_name: string,
+    readonly exact: { ex_vat: Exact; inc_vat: Exact },
+  ) {}
+
+  get ex_vat(): Money {
+    return toMoney(this.exact.ex_vat);
+  }
+
+  get inc_vat(): Money {
+    return toMoney(this.exact.inc_vat);
+  }
 }
 
 function pricingContext(compiled: CompiledPlans, options: PricingOptions): Context {
@@ -168,9 +198,28 @@ function pricingContext(compiled: CompiledPlans, options: PricingOptions): Conte
             `${interval.resource_guid} from ${start} to ${stop}`,
         );
       }),
-    rates: new Map(),
+    monthStarts: monthStartsWithin(rangeStart, rangeStop),
+    components: new Map(),
     times: new Map(),
   };
+}
+
+function cutsOf(component: CompiledComponent, context: Context): ComponentCuts {
+  let cuts = context.components.get(component);
+  if (!cuts) {
+    const { rangeStart: start, rangeStop: stop } = context;
+    const inner = [
+      ...new Set([
+        ...context.monthStarts,
+        ...component.vatRates.changesWithin(start, stop),
+        ...component.currencyRates.changesWithin(start, stop),
+        ...context.output.changesWithin(start, stop),
+      ]),
+    ].sort((x, y) => x - y);
+    cuts = { inner, rates: [] };
+    context.components.set(component, cuts);
+  }
+  return cuts;
 }
 
 /**
@@ -208,12 +257,8 @@ export function priceTotals(
   for (const interval of intervals) {
     const priced = priceInterval(interval, context, false);
     if (priced) {
-      out.push({
-        interval,
-        plan_name: priced.pieces[0]?.plan_name ?? interval.plan_name,
-        ex_vat: priced.exVat,
-        inc_vat: priced.incVat,
-      });
+      const planName = priced.pieces[0]?.plan_name ?? interval.plan_name;
+      out.push(new Totals(interval, planName, { ex_vat: priced.exVat, inc_vat: priced.incVat }));
     }
   }
   return out;
@@ -222,8 +267,8 @@ export function priceTotals(
 interface Piece {
   at: number;
   plan_name: string;
-  exVat: Money;
-  incVat: Money;
+  exVat: Exact;
+  incVat: Exact;
   detail: PriceDetail | undefined;
 }
 
@@ -233,8 +278,8 @@ interface PricedInterval {
   /** The priced part as ISO texts, formatted only where the details are wanted. */
   bounds: { start: string; stop: string } | undefined;
   pieces: Piece[];
-  exVat: Money;
-  incVat: Money;
+  exVat: Exact;
+  incVat: Exact;
 }
 
 function toBillableEvent(p: PricedInterval, bounds: { start: string; stop: string }): BillableEvent {
@@ -256,8 +301,8 @@ function toBillableEvent(p: PricedInterval, bounds: { start: string; stop: strin
     memory_in_mb: interval.memory_in_mb ?? first.memory_in_mb,
     storage_in_mb: interval.storage_in_mb ?? first.storage_in_mb,
     price: {
-      inc_vat: p.incVat.toFixed(),
-      ex_vat: p.exVat.toFixed(),
+      inc_vat: toFixed(p.incVat),
+      ex_vat: toFixed(p.exVat),
       details: p.pieces.map((piece) => piece.detail as PriceDetail),
     },
   };
@@ -269,10 +314,51 @@ function priceInterval(interval: UsageInterval, context: Context, withDetails: b
   const from = Math.max(start, context.rangeStart);
   const to = Math.min(stop, context.rangeStop);
   if (from >= to) return undefined;
-  // Shared boundaries (range, month starts, rate changes) are formatted once per call, the interval's own once.
+  const text = withDetails ? detailTimes(start, stop, context) : undefined;
+
+  const timeline = context.compiled.plans.get(interval.plan_guid);
+  // Plan versions follow each other without gaps, so only time before the first version can lack a plan.
+  const pricedFrom = Math.max(from, timeline?.start ?? Number.POSITIVE_INFINITY);
+  if (pricedFrom > from) context.onUnpriced({ interval, start: iso(from), stop: iso(Math.min(pricedFrom, to)) });
+  const versions = timeline?.overlapping(pricedFrom, to) ?? [];
+  const first = versions[0]?.value;
+  if (!first) return undefined;
+
+  const pieces: Piece[] = [];
+  for (const version of versions) {
+    const plan = version.value;
+    const size: ExactVariables = {
+      memory_in_mb: sizeOf("memory_in_mb", interval.memory_in_mb ?? plan.memory_in_mb),
+      storage_in_mb: sizeOf("storage_in_mb", interval.storage_in_mb ?? plan.storage_in_mb),
+      number_of_nodes: sizeOf("number_of_nodes", interval.number_of_nodes ?? plan.number_of_nodes),
+      time_in_seconds: ZERO,
+    };
+    // The whole interval under this version, before the range clips it: `interval` scope measures from here.
+    const wholeStart = Math.max(start, version.from);
+    const a = Math.max(wholeStart, context.rangeStart);
+    const b = Math.min(stop, version.until, context.rangeStop);
+    for (const component of plan.components) {
+      priceComponent(pieces, interval, plan, component, size, wholeStart, a, b, context, text);
+    }
+  }
+  // Stable, so pieces that start together keep their component order: sums round in the order Money summed them.
+  if (pieces.length > 1) pieces.sort((x, y) => x.at - y.at);
+
+  let exVat = ZERO;
+  let incVat = ZERO;
+  for (const piece of pieces) {
+    exVat = plus(exVat, piece.exVat);
+    incVat = plus(incVat, piece.incVat);
+  }
+  const bounds = text ? { start: text(pricedFrom), stop: text(to) } : undefined;
+  return { interval, first, bounds, pieces, exVat, incVat };
+}
+
+/** ISO texts for details: shared boundaries (range, month starts, rate changes) once per call, the interval's once. */
+function detailTimes(start: number, stop: number, context: Context): (t: number) => string {
   let startText: string | undefined;
   let stopText: string | undefined;
-  const text = (t: number): string => {
+  return (t: number): string => {
     if (t === start) {
       startText ??= iso(start);
       return startText;
@@ -288,57 +374,11 @@ function priceInterval(interval: UsageInterval, context: Context, withDetails: b
     }
     return formatted;
   };
-
-  const timeline = context.compiled.plans.get(interval.plan_guid);
-  // Plan versions follow each other without gaps, so only time before the first version can lack a plan.
-  const pricedFrom = Math.max(from, timeline?.start ?? Number.POSITIVE_INFINITY);
-  if (pricedFrom > from) context.onUnpriced({ interval, start: iso(from), stop: iso(Math.min(pricedFrom, to)) });
-  const versions = timeline?.overlapping(pricedFrom, to) ?? [];
-  const first = versions[0]?.value;
-  if (!first) return undefined;
-
-  const pieces: Piece[] = [];
-  for (const version of versions) {
-    const plan = version.value;
-    const size = {
-      memory_in_mb: sizeOf("memory_in_mb", interval.memory_in_mb ?? plan.memory_in_mb),
-      storage_in_mb: sizeOf("storage_in_mb", interval.storage_in_mb ?? plan.storage_in_mb),
-      number_of_nodes: sizeOf("number_of_nodes", interval.number_of_nodes ?? plan.number_of_nodes),
-    };
-    // The whole interval under this version, before the range clips it: `interval` scope measures from here.
-    const wholeStart = Math.max(start, version.from);
-    const a = Math.max(wholeStart, context.rangeStart);
-    const b = Math.min(stop, version.until, context.rangeStop);
-    for (const component of plan.components) {
-      priceComponent(
-        pieces,
-        interval,
-        plan,
-        component,
-        size,
-        wholeStart,
-        a,
-        b,
-        context,
-        withDetails ? text : undefined,
-      );
-    }
-  }
-  pieces.sort((x, y) => x.at - y.at);
-
-  let exVat = new Money(0);
-  let incVat = new Money(0);
-  for (const piece of pieces) {
-    exVat = exVat.plus(piece.exVat);
-    incVat = incVat.plus(piece.incVat);
-  }
-  const bounds = withDetails ? { start: text(pricedFrom), stop: text(to) } : undefined;
-  return { interval, first, bounds, pieces, exVat, incVat };
 }
 
-function sizeOf(name: FormulaVariable, value: number): Money {
+function sizeOf(name: FormulaVariable, value: number): Exact {
   if (!Number.isFinite(value)) throw new PricingError(`$${name} is not a finite number (got "${value}")`);
-  return new Money(value);
+  return exactOf(value);
 }
 
 function validityAt(timeline: Timeline<Money>, at: number, what: string): Validity<Money> {
@@ -347,28 +387,46 @@ function validityAt(timeline: Timeline<Money>, at: number, what: string): Validi
   return entry;
 }
 
-function ratesAt(component: CompiledComponent, at: number, context: Context): Rates {
-  const vat = validityAt(component.vatRates, at, `${component.vat_code} VAT rate`);
-  const currency = validityAt(component.currencyRates, at, `${component.currency_code} currency rate`);
-  const output = validityAt(context.output, at, "output currency rate");
-  let byComponent = context.rates.get(component);
-  if (!byComponent) {
-    byComponent = new Map();
-    context.rates.set(component, byComponent);
-  }
-  const key = `${vat.from}/${currency.from}/${output.from}`;
-  let rates = byComponent.get(key);
+/** The rates at `at`, inside the range: they hold from the last cut at or before it. */
+function ratesAt(component: CompiledComponent, cuts: ComponentCuts, at: number, context: Context): Rates {
+  let stretch = 0;
+  while (stretch < cuts.inner.length && (cuts.inner[stretch] as number) <= at) stretch++;
+  let rates = cuts.rates[stretch];
   if (!rates) {
+    const vat = validityAt(component.vatRates, at, `${component.vat_code} VAT rate`);
+    const currency = validityAt(component.currencyRates, at, `${component.currency_code} currency rate`);
+    const output = validityAt(context.output, at, "output currency rate");
     const quotient = currency.value.dividedBy(output.value);
     rates = {
-      currency: quotient,
+      currency: fromMoney(quotient),
       currencyText: quotient.toFixed(),
-      vatFactor: vat.value.plus(1),
+      vatFactor: fromMoney(vat.value.plus(1)),
       vatText: vat.value.toFixed(),
     };
-    byComponent.set(key, rates);
+    cuts.rates[stretch] = rates;
   }
   return rates;
+}
+
+/** The component's formula over `milliseconds` of usage, its errors named after the plan and the resource. */
+function evaluate(
+  component: CompiledComponent,
+  size: ExactVariables,
+  milliseconds: number,
+  plan: PlanVersion,
+  interval: UsageInterval,
+): Exact {
+  try {
+    // Milliseconds as a decimal exponent: exactly ms / 1000 without a division.
+    size.time_in_seconds = { coefficient: BigInt(milliseconds), exponent: -3 };
+    return component.exact(size);
+  } catch (error) {
+    if (!(error instanceof FormulaError)) throw error;
+    throw new PricingError(
+      `pricing plan "${plan.name}" (plan_guid ${plan.plan_guid}) component "${component.name}" ` +
+        `for ${interval.resource_type} ${interval.resource_guid}: ${error.message}`,
+    );
+  }
 }
 
 /** Prices one component over `[a, b)`, the part of the whole `[wholeStart, …)` inside the range. */
@@ -377,51 +435,37 @@ function priceComponent(
   interval: UsageInterval,
   plan: PlanVersion,
   component: CompiledComponent,
-  size: Record<Exclude<FormulaVariable, "time_in_seconds">, Money>,
+  /** The sizes; its time is set here for each evaluation. */
+  size: ExactVariables,
   wholeStart: number,
   a: number,
   b: number,
   context: Context,
   text: ((t: number) => string) | undefined,
 ): void {
-  const evaluate = (milliseconds: number): Money => {
-    try {
-      // Milliseconds as a decimal exponent: exactly ms / 1000 without a 40-digit division.
-      return evaluateNode(component.formula.ast, { ...size, time_in_seconds: new Money(`${milliseconds}e-3`) });
-    } catch (error) {
-      if (!(error instanceof FormulaError)) throw error;
-      throw new PricingError(
-        `pricing plan "${plan.name}" (plan_guid ${plan.plan_guid}) component "${component.name}" ` +
-          `for ${interval.resource_type} ${interval.resource_guid}: ${error.message}`,
-      );
-    }
-  };
-  const cuts = [
-    ...new Set([
-      a,
-      ...monthStartsWithin(a, b),
-      ...component.vatRates.changesWithin(a, b),
-      ...component.currencyRates.changesWithin(a, b),
-      ...context.output.changesWithin(a, b),
-      b,
-    ]),
-  ].sort((x, y) => x - y);
+  if (a >= b) return;
+  const componentCuts = cutsOf(component, context);
+  // [a, b) lies inside the range, so the cuts strictly inside it are among the range's.
+  const cuts = [a];
+  for (const t of componentCuts.inner) if (a < t && t < b) cuts.push(t);
+  cuts.push(b);
 
-  let chargedSoFar = context.scope === "interval" && a > wholeStart ? evaluate(a - wholeStart) : new Money(0);
+  let chargedSoFar =
+    context.scope === "interval" && a > wholeStart ? evaluate(component, size, a - wholeStart, plan, interval) : ZERO;
   for (let i = 1; i < cuts.length; i++) {
     const p = cuts[i - 1] as number;
     const q = cuts[i] as number;
-    let amount: Money;
+    let amount: Exact;
     if (context.scope === "slice") {
-      amount = evaluate(q - p);
+      amount = evaluate(component, size, q - p, plan, interval);
     } else {
-      const charged = evaluate(q - wholeStart);
-      amount = charged.minus(chargedSoFar);
+      const charged = evaluate(component, size, q - wholeStart, plan, interval);
+      amount = minus(charged, chargedSoFar);
       chargedSoFar = charged;
     }
-    const rates = ratesAt(component, p, context);
-    const exVat = amount.times(rates.currency);
-    const incVat = exVat.times(rates.vatFactor);
+    const rates = ratesAt(component, componentCuts, p, context);
+    const exVat = times(amount, rates.currency);
+    const incVat = times(exVat, rates.vatFactor);
     pieces.push({
       at: p,
       plan_name: plan.name,
@@ -432,8 +476,8 @@ function priceComponent(
         start: text(p),
         stop: text(q),
         plan_name: plan.name,
-        ex_vat: exVat.toFixed(),
-        inc_vat: incVat.toFixed(),
+        ex_vat: toFixed(exVat),
+        inc_vat: toFixed(incVat),
         vat_rate: rates.vatText,
         vat_code: component.vat_code,
         currency_code: component.currency_code,

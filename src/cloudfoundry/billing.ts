@@ -1,8 +1,9 @@
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { AppContext } from "../app/context.js";
 import type { Settings } from "../config/schema.js";
 import type { DB } from "../db/types.js";
-import { Money, roundMinor } from "../billing/decimal.js";
+import { type Money, roundMinor } from "../billing/decimal.js";
+import { type Exact, parseExact, plus, toFixed, toMinor, toMoney, ZERO } from "../billing/exact.js";
 import {
   type CompiledPlans,
   compilePlans,
@@ -20,15 +21,10 @@ import {
 } from "../billing/pricing.js";
 import { iso } from "../lib/time.js";
 import { parseDuration } from "../lib/duration.js";
-import {
-  type EventKind,
-  type NormalizedEntity,
-  normalizeEntity,
-  resourceTransition,
-  type UsageEvent,
-} from "./events.js";
+import { type EventColumns, eventColumns } from "./event-columns.js";
+import { type EventKind, normalizeEntity, type ResourceType, resourceTransition } from "./events.js";
 import { billWorkerCount, runBillChunks } from "./bill-pool.js";
-import { buildIntervals, type UsageInterval } from "./intervals.js";
+import { type EventTransition, intervalsOf, type UsageInterval } from "./intervals.js";
 
 /** Pricing plans, VAT and currency rates from settings, compiled (and so validated) once at start. */
 export function compileBillingSettings(settings: Settings): CompiledPlans {
@@ -41,13 +37,10 @@ export function compileBillingSettings(settings: Settings): CompiledPlans {
 }
 
 /**
- * The organization and resource an event concerns, for indexing stored events, and its normalized form as JSON.
+ * The organization and resource an event concerns, for indexing stored events, and the columns a bill reads.
  * The collector validates every entity before storing it, so an unreadable one throws here.
  */
-export function indexEvent(
-  kind: EventKind,
-  entity: unknown,
-): { org_guid: string; resource_guid: string; normalized: string } {
+export function indexEvent(kind: EventKind, entity: unknown): IndexedEvent {
   const normalized = normalizeEntity(kind, entity);
   const transition = resourceTransition(normalized);
   const n = normalized as unknown as Record<string, unknown>;
@@ -55,8 +48,14 @@ export function indexEvent(
   return {
     org_guid: String(n.org_guid ?? ""),
     resource_guid: transition?.resource_guid ?? fallback,
-    normalized: JSON.stringify(normalized),
+    ...eventColumns(normalized, transition),
   };
+}
+
+/** What the collector stores beside an event's raw entity. */
+export interface IndexedEvent extends EventColumns {
+  org_guid: string;
+  resource_guid: string;
 }
 
 export interface Range {
@@ -97,37 +96,66 @@ export function billingDeps(ctx: Pick<AppContext, "database" | "settings" | "pla
   return { ...deps, parallel: { threads: billWorkerCount(ctx.settings), schema: ctx.database.schema } };
 }
 
-/** Stored events of some organizations (all when `orgs` is undefined) created before `until`, in event order. */
-export async function loadEvents(
+/**
+ * The billed events (starts and stops) of some organizations (all when `orgs` is undefined) created before
+ * `until`, read from their own columns: no entity is read or parsed.
+ */
+export async function loadTransitions(
   db: Kysely<DB>,
   orgs: readonly string[] | undefined,
   until: string,
-): Promise<UsageEvent[]> {
+): Promise<EventTransition[]> {
   if (orgs && orgs.length === 0) return [];
   let query = db
     .selectFrom("cf_usage_events")
     .select([
       "id",
       "guid",
-      "kind",
       "created_at",
-      "normalized",
-      // The raw entity only where no normalized form was stored: it is the larger part of every row.
-      sql<string | null>`case when normalized is null then entity end`.as("entity"),
+      "org_guid",
+      "resource_guid",
+      "transition",
+      "resource_type",
+      "resource_name",
+      "plan_guid",
+      "plan_name",
+      "org_name",
+      "space_guid",
+      "space_name",
+      "instance_count",
+      "memory_in_mb",
     ])
     .where("created_at", "<", until)
+    .where("transition", "in", ["start", "stop"])
+    // The interval builder wants event order, which the database sorts faster than JavaScript.
     .orderBy("created_at")
     .orderBy("id");
   if (orgs) query = query.where("org_guid", "in", orgs);
   const rows = await query.execute();
-  return rows.map((r) => {
-    const event = { guid: r.guid, kind: r.kind, created_at: r.created_at, seq: r.id };
-    if (r.normalized !== null) {
-      const normalized = JSON.parse(r.normalized) as NormalizedEntity;
-      return { ...event, entity: normalized as unknown as Record<string, unknown>, normalized };
-    }
-    return { ...event, entity: JSON.parse(r.entity ?? "{}") as Record<string, unknown> };
-  });
+  const out: EventTransition[] = [];
+  for (const r of rows) {
+    const at = Date.parse(r.created_at);
+    // An unreadable time is skipped as buildIntervals skips it; the collector never stores one.
+    if (Number.isNaN(at)) continue;
+    out.push({
+      guid: r.guid,
+      seq: r.id,
+      at,
+      org_guid: r.org_guid,
+      resource_guid: r.resource_guid,
+      transition: r.transition as "start" | "stop",
+      resource_type: r.resource_type as ResourceType,
+      resource_name: r.resource_name,
+      plan_guid: r.plan_guid,
+      plan_name: r.plan_name,
+      org_name: r.org_name,
+      space_guid: r.space_guid as string,
+      space_name: r.space_name,
+      instance_count: r.instance_count,
+      memory_in_mb: r.memory_in_mb,
+    });
+  }
+  return out;
 }
 
 /**
@@ -141,22 +169,26 @@ export async function usageIntervals(
   openUntil: string,
 ): Promise<UsageInterval[]> {
   const until = openUntil < range.stop ? openUntil : range.stop;
-  return intervalsInRange(deps.settings, await loadEvents(deps.db, orgs, until), range, openUntil);
+  return intervalsInRange(deps.settings, await loadTransitions(deps.db, orgs, until), range, openUntil);
 }
 
-/** buildIntervals with the Cloud Foundry settings, keeping the intervals that overlap the range. */
+/** The intervals of billed events with the Cloud Foundry settings, keeping those that overlap the range. */
 export function intervalsInRange(
   settings: Settings,
-  events: readonly UsageEvent[],
+  transitions: readonly EventTransition[],
   range: Range,
   openUntil: string,
 ): UsageInterval[] {
   const cf = settings.cloudfoundry;
-  return buildIntervals(events, {
-    now: openUntil,
-    excludedSpaces: cf.excluded_spaces,
-    stagingTimeoutMs: parseDuration(cf.staging_max_duration) ?? 3_600_000,
-  }).filter((i) => i.stop > range.start && i.start < range.stop);
+  return intervalsOf(
+    transitions,
+    {
+      now: openUntil,
+      excludedSpaces: cf.excluded_spaces,
+      stagingTimeoutMs: parseDuration(cf.staging_max_duration) ?? 3_600_000,
+    },
+    { start: Date.parse(range.start), stop: Date.parse(range.stop) },
+  );
 }
 
 /** The billing settings as pricing options for a range; usage no plan covers goes to deps.onUnpriced or nowhere. */
@@ -228,9 +260,9 @@ export function monthRange(month: string): Range {
 
 /** Groups priced intervals into org → space → plan lines. */
 export function groupBill(priced: readonly PricedTotals[]): OrgBill[] {
-  type Line = Omit<BillLine, "ex_vat" | "inc_vat"> & { set: Set<string>; ex: Money; inc: Money };
+  type Line = Omit<BillLine, "ex_vat" | "inc_vat"> & { set: Set<string>; ex: Exact; inc: Exact };
   const orgs = new Map<string, { name: string; spaces: Map<string, { name: string; lines: Map<string, Line> }> }>();
-  for (const { interval: e, plan_name, ex_vat, inc_vat } of priced) {
+  for (const { interval: e, plan_name, exact } of priced) {
     let org = orgs.get(e.org_guid);
     if (!org) {
       org = { name: e.org_name, spaces: new Map() };
@@ -251,52 +283,57 @@ export function groupBill(priced: readonly PricedTotals[]): OrgBill[] {
         resource_type: e.resource_type,
         resources: 0,
         set: new Set<string>(),
-        ex: new Money(0),
-        inc: new Money(0),
+        ex: ZERO,
+        inc: ZERO,
       };
       space.lines.set(key, line);
     }
     line.set.add(e.resource_guid);
-    line.ex = line.ex.plus(ex_vat);
-    line.inc = line.inc.plus(inc_vat);
+    line.ex = plus(line.ex, exact.ex_vat);
+    line.inc = plus(line.inc, exact.inc_vat);
   }
   return [...orgs.entries()]
     .map(([org_guid, org]) => {
-      let orgEx = new Money(0);
-      let orgInc = new Money(0);
+      let orgEx = ZERO;
+      let orgInc = ZERO;
       const spaces = [...org.spaces.entries()]
         .map(([space_guid, space]) => {
-          let ex = new Money(0);
-          let inc = new Money(0);
+          let ex = ZERO;
+          let inc = ZERO;
           const lines = [...space.lines.values()]
             .map(({ set, ex: lineEx, inc: lineInc, ...line }) => {
-              ex = ex.plus(lineEx);
-              inc = inc.plus(lineInc);
-              return { ...line, resources: set.size, ex_vat: lineEx.toFixed(), inc_vat: lineInc.toFixed() };
+              ex = plus(ex, lineEx);
+              inc = plus(inc, lineInc);
+              return { ...line, resources: set.size, ex_vat: toFixed(lineEx), inc_vat: toFixed(lineInc) };
             })
             .sort((a, b) => a.plan_name.localeCompare(b.plan_name) || a.resource_type.localeCompare(b.resource_type));
-          orgEx = orgEx.plus(ex);
-          orgInc = orgInc.plus(inc);
-          return { space_guid, space_name: space.name, ex_vat: roundMinor(ex), inc_vat: roundMinor(inc), lines };
+          orgEx = plus(orgEx, ex);
+          orgInc = plus(orgInc, inc);
+          return { space_guid, space_name: space.name, ex_vat: toMinor(ex), inc_vat: toMinor(inc), lines };
         })
         .sort((a, b) => a.space_name.localeCompare(b.space_name));
-      return { org_guid, org_name: org.name, ex_vat: roundMinor(orgEx), inc_vat: roundMinor(orgInc), spaces };
+      return { org_guid, org_name: org.name, ex_vat: toMinor(orgEx), inc_vat: toMinor(orgInc), spaces };
     })
     .sort((a, b) => a.org_name.localeCompare(b.org_name));
 }
 
 /** Exact sums of ex and inc VAT amounts: priced intervals, or the exact texts of slice totals. */
-export function sumTotals(items: readonly { ex_vat: Money | string; inc_vat: Money | string }[]): {
+export function sumTotals(items: readonly (PricedTotals | { ex_vat: string; inc_vat: string })[]): {
   ex_vat: Money;
   inc_vat: Money;
 } {
-  let ex = new Money(0);
-  let inc = new Money(0);
+  let ex = ZERO;
+  let inc = ZERO;
   for (const item of items) {
-    ex = ex.plus(item.ex_vat);
-    inc = inc.plus(item.inc_vat);
+    if ("exact" in item) {
+      ex = plus(ex, item.exact.ex_vat);
+      inc = plus(inc, item.exact.inc_vat);
+    } else {
+      ex = plus(ex, parseExact(item.ex_vat));
+      inc = plus(inc, parseExact(item.inc_vat));
+    }
   }
-  return { ex_vat: ex, inc_vat: inc };
+  return { ex_vat: toMoney(ex), inc_vat: toMoney(inc) };
 }
 
 /**
@@ -378,7 +415,7 @@ export async function billChunk(deps: BillingDeps, request: BillChunkRequest): P
   const unpriced: UnpricedUsage[] = [];
   // Read once for both figures of a running month: buildIntervals ignores events after its `now`, so the
   // month-to-date intervals come out the same as from events read up to now.
-  const events = await loadEvents(deps.db, request.orgs, range.stop);
+  const events = await loadTransitions(deps.db, request.orgs, range.stop);
   const priceUntil = (openUntil: string, onUnpriced: (usage: UnpricedUsage) => void) =>
     priceTotals(
       intervalsInRange(deps.settings, events, range, openUntil),

@@ -1,10 +1,9 @@
 import { iso } from "../lib/time.js";
+import { type EventColumns, eventColumns } from "./event-columns.js";
 import {
   APP_PLAN_GUID,
   EventShapeError,
-  type NormalizedEntity,
   normalizeEntity,
-  type ResourceTransition,
   type ResourceType,
   resourceTransition,
   STAGING_PLAN_GUID,
@@ -58,13 +57,19 @@ export interface IntervalOptions {
   onMalformed?: (event: UsageEvent, error: EventShapeError) => void;
 }
 
-type StartTransition = Extract<ResourceTransition, { transition: "start" }>;
-
-interface Transition {
-  event: UsageEvent;
+/**
+ * One billed event as the interval builder reads it: a stored event's own columns (see event-columns.ts), or what
+ * buildIntervals reads from an event's entity. `at` is created_at in epoch milliseconds.
+ */
+export interface EventTransition extends EventColumns {
+  transition: "start" | "stop";
+  resource_type: ResourceType;
+  guid: string;
+  seq: number;
   at: number;
-  entity: NormalizedEntity;
-  resource: ResourceTransition;
+  org_guid: string;
+  resource_guid: string;
+  space_guid: string;
 }
 
 /**
@@ -76,29 +81,57 @@ interface Transition {
  * stop of an app whose space was renamed into an excluded pattern still closes the app's last billed interval.
  */
 export function buildIntervals(events: readonly UsageEvent[], options: IntervalOptions): UsageInterval[] {
+  const transitions: EventTransition[] = [];
+  for (const event of events) {
+    try {
+      const transition = readTransition(event);
+      if (transition) transitions.push(transition);
+    } catch (error) {
+      if (!(error instanceof EventShapeError)) throw error;
+      options.onMalformed?.(event, error);
+    }
+  }
+  return intervalsOf(transitions, options);
+}
+
+function readTransition(event: UsageEvent): EventTransition | null {
+  const entity = event.normalized ?? normalizeEntity(event.kind, event.entity);
+  const resource = resourceTransition(entity);
+  if (!resource) return null;
+  const at = Date.parse(event.created_at);
+  if (Number.isNaN(at))
+    throw new EventShapeError(`usage event ${event.guid}: created_at "${event.created_at}" is not a timestamp`);
+  return {
+    ...eventColumns(entity, resource),
+    transition: resource.transition,
+    resource_type: resource.resource_type,
+    guid: event.guid,
+    seq: event.seq,
+    at,
+    org_guid: entity.org_guid,
+    resource_guid: resource.resource_guid,
+    space_guid: entity.space_guid,
+  };
+}
+
+/**
+ * buildIntervals over events already read into transitions, fastest in (at, seq) order. With `overlapping`, only
+ * intervals that overlap `[start, stop)` (epoch milliseconds) are made.
+ */
+export function intervalsOf(
+  transitions: readonly EventTransition[],
+  options: IntervalOptions,
+  overlapping?: { start: number; stop: number },
+): UsageInterval[] {
   const now = Date.parse(options.now);
   if (Number.isNaN(now)) throw new RangeError(`now "${options.now}" is not a timestamp`);
   const excluded = (options.excludedSpaces ?? DEFAULT_EXCLUDED_SPACES).map((p) =>
     typeof p === "string" ? new RegExp(p) : p,
   );
   const stagingTimeout = options.stagingTimeoutMs ?? DEFAULT_STAGING_TIMEOUT_MS;
-
-  const groups = new Map<string, Transition[]>();
-  for (const event of events) {
-    let transition: Transition | null;
-    try {
-      transition = readTransition(event);
-    } catch (error) {
-      if (!(error instanceof EventShapeError)) throw error;
-      options.onMalformed?.(event, error);
-      continue;
-    }
-    if (!transition || transition.at > now) continue;
-    const key = `${transition.resource.resource_type}/${transition.resource.resource_guid}`;
-    const group = groups.get(key);
-    if (group) group.push(transition);
-    else groups.set(key, [transition]);
-  }
+  const from = overlapping?.start ?? Number.NEGATIVE_INFINITY;
+  const until = overlapping?.stop ?? Number.POSITIVE_INFINITY;
+  const ordered = inEventOrder(transitions);
 
   // One event's time is the stop of one interval and the start of the next: each is formatted once.
   const texts = new Map<number, string>();
@@ -110,70 +143,98 @@ export function buildIntervals(events: readonly UsageEvent[], options: IntervalO
     }
     return formatted;
   };
-  const opened: { at: number; seq: number; interval: UsageInterval }[] = [];
-  for (const group of groups.values()) {
-    group.sort((a, b) => a.at - b.at || a.event.seq - b.event.seq);
-    let name: string | null = null;
-    group.forEach((current, i) => {
-      const resource = current.resource;
-      // A later event may omit the name; the resource keeps the last one it was given.
-      name = resource.resource_name ?? name;
-      if (resource.transition !== "start") return;
-      const next = group[i + 1];
-      const stop = next ? next.at : now;
-      if (stop <= current.at) return;
-      const lostStop = resource.resource_type === "staging" && next?.resource.transition !== "stop";
-      if (lostStop && stop - current.at > stagingTimeout) return;
-      const interval = toInterval(current, resource, name, text(current.at), text(stop), options.orgNames);
-      // search() ignores a global flag's lastIndex, which test() would carry from one call to the next.
-      if (excluded.some((pattern) => interval.space_name.search(pattern) >= 0)) return;
-      opened.push({ at: current.at, seq: current.event.seq, interval });
-    });
+  // A resource's next event closes the interval its start opened. Each interval goes into the slot of its start, so
+  // the intervals come out in the order of their starts without a sort.
+  const slots: (UsageInterval | undefined)[] = new Array(ordered.length);
+  const close = (resource: ResourceState, stop: number, stopped: boolean) => {
+    const opening = ordered[resource.open] as EventTransition;
+    const slot = resource.open;
+    resource.open = -1;
+    if (stop <= opening.at || stop <= from || opening.at >= until) return;
+    const lostStop = opening.resource_type === "staging" && !stopped;
+    if (lostStop && stop - opening.at > stagingTimeout) return;
+    const spaceName = opening.space_name ?? opening.space_guid;
+    // search() ignores a global flag's lastIndex, which test() would carry from one call to the next.
+    if (excluded.some((pattern) => spaceName.search(pattern) >= 0)) return;
+    slots[slot] = toInterval(opening, resource.openName, spaceName, text(opening.at), text(stop), options.orgNames);
+  };
+  // By type, then guid: no key string is built per event.
+  const resources = new Map<ResourceType, Map<string, ResourceState>>();
+  for (let i = 0; i < ordered.length; i++) {
+    const current = ordered[i] as EventTransition;
+    // Events after `now` are not known yet; the order puts all of them at the end.
+    if (current.at > now) break;
+    let byGuid = resources.get(current.resource_type);
+    if (!byGuid) {
+      byGuid = new Map();
+      resources.set(current.resource_type, byGuid);
+    }
+    let resource = byGuid.get(current.resource_guid);
+    if (!resource) {
+      resource = { open: -1, openName: null, name: null };
+      byGuid.set(current.resource_guid, resource);
+    }
+    if (resource.open >= 0) close(resource, current.at, current.transition === "stop");
+    // A later event may omit the name; the resource keeps the last one it was given.
+    resource.name = current.resource_name ?? resource.name;
+    if (current.transition === "start") {
+      resource.open = i;
+      resource.openName = resource.name;
+    }
   }
-  opened.sort((a, b) => a.at - b.at || a.seq - b.seq);
-  return opened.map((o) => o.interval);
+  for (const byGuid of resources.values()) {
+    for (const resource of byGuid.values()) if (resource.open >= 0) close(resource, now, false);
+  }
+  const intervals: UsageInterval[] = [];
+  for (const interval of slots) if (interval) intervals.push(interval);
+  return intervals;
 }
 
-function readTransition(event: UsageEvent): Transition | null {
-  const entity = event.normalized ?? normalizeEntity(event.kind, event.entity);
-  const resource = resourceTransition(entity);
-  if (!resource) return null;
-  const at = Date.parse(event.created_at);
-  if (Number.isNaN(at))
-    throw new EventShapeError(`usage event ${event.guid}: created_at "${event.created_at}" is not a timestamp`);
-  return { event, at, entity, resource };
+interface ResourceState {
+  /** Index of the start whose interval is open, or -1. */
+  open: number;
+  /** The resource's name when that start came. */
+  openName: string | null;
+  name: string | null;
+}
+
+const byEventOrder = (a: EventTransition, b: EventTransition) => a.at - b.at || a.seq - b.seq;
+
+/** The transitions in (at, seq) order; storage usually delivers them so, and then they are only checked. */
+function inEventOrder(transitions: readonly EventTransition[]): readonly EventTransition[] {
+  for (let i = 1; i < transitions.length; i++) {
+    if (byEventOrder(transitions[i - 1] as EventTransition, transitions[i] as EventTransition) > 0) {
+      return [...transitions].sort(byEventOrder);
+    }
+  }
+  return transitions;
 }
 
 function toInterval(
-  opening: Transition,
-  resource: StartTransition,
+  opening: EventTransition,
   name: string | null,
+  spaceName: string,
   start: string,
   stop: string,
   orgNames: ReadonlyMap<string, string> | undefined,
 ): UsageInterval {
-  const { entity } = opening;
-  const size =
-    entity.kind === "service"
-      ? { number_of_nodes: null, memory_in_mb: null, storage_in_mb: null }
-      : {
-          // Staging runs in one container whatever the app's instance count.
-          number_of_nodes: resource.resource_type === "staging" ? 1 : (entity.instance_count ?? 1),
-          memory_in_mb: entity.memory_in_mb_per_instance ?? 0,
-          storage_in_mb: 0,
-        };
+  const service = opening.resource_type === "service";
   return {
-    event_guid: opening.event.guid,
-    resource_guid: resource.resource_guid,
-    resource_name: name ?? resource.resource_guid,
-    resource_type: resource.resource_type,
-    org_guid: entity.org_guid,
-    org_name: entity.org_name ?? orgNames?.get(entity.org_guid) ?? entity.org_guid,
-    space_guid: entity.space_guid,
-    space_name: entity.space_name ?? entity.space_guid,
-    plan_guid: resource.plan_guid,
-    plan_name: resource.plan_name,
-    ...size,
+    event_guid: opening.guid,
+    resource_guid: opening.resource_guid,
+    resource_name: name ?? opening.resource_guid,
+    resource_type: opening.resource_type,
+    org_guid: opening.org_guid,
+    org_name: opening.org_name ?? orgNames?.get(opening.org_guid) ?? opening.org_guid,
+    space_guid: opening.space_guid,
+    space_name: spaceName,
+    // A start always names its plan (event-columns.ts).
+    plan_guid: opening.plan_guid as string,
+    plan_name: opening.plan_name as string,
+    // Services report no size; staging runs in one container whatever the app's instance count.
+    number_of_nodes: service ? null : opening.resource_type === "staging" ? 1 : (opening.instance_count ?? 1),
+    memory_in_mb: service ? null : (opening.memory_in_mb ?? 0),
+    storage_in_mb: service ? null : 0,
     start,
     stop,
   };

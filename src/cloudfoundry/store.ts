@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { DB } from "../db/types.js";
 import { iso } from "../lib/time.js";
+import type { IndexedEvent } from "./billing.js";
 
 export type EventKind = "app" | "service";
 
@@ -15,13 +16,10 @@ export interface Marker {
   created_at: string;
 }
 
-/** The organization and resource an event belongs to, read from its entity (v2 or v3 shape). */
-export type EventIndexer = (
-  kind: EventKind,
-  entity: unknown,
-) => { org_guid: string; resource_guid: string; normalized: string };
+/** The organization and resource an event belongs to and the columns billing reads, from its entity (v2 or v3 shape). */
+export type EventIndexer = (kind: EventKind, entity: unknown) => IndexedEvent;
 
-// SQLite binds at most 32766 parameters per statement; 8 columns × 500 rows stays below it.
+// SQLite binds at most 32766 parameters per statement; 18 columns × 500 rows stays below it.
 const INSERT_CHUNK = 500;
 
 /**

@@ -390,6 +390,12 @@ export const SettingsSchema = Obj({
       minimum: 1,
       description: "Most pushed documents written in one transaction (group commit) when many arrive at once.",
     }),
+    document_cache_mb: Type.Number({
+      default: 8,
+      minimum: 0,
+      description:
+        "Canonical JSON size of the recently pushed documents a server with a worker keeps parsed for their diffs (a parsed document takes about 1.3 times that on the heap); 0 reads every document back from the database.",
+    }),
     rate_limit_per_minute: Type.Integer({
       default: 120,
       minimum: 0,

@@ -17,6 +17,8 @@ export interface Database {
   location: string;
   /** PostgreSQL schema in use when it is not the connection's default. */
   schema?: string;
+  /** The SQLite database file; absent on PostgreSQL and for an in-memory database. */
+  file?: string;
   close(): Promise<void>;
 }
 
@@ -61,7 +63,13 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("foreign_keys = ON");
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingSqlite(sqlite) }) });
-    return { db, dialect: "sqlite", location: `sqlite:${file}`, close: () => db.destroy() };
+    return {
+      db,
+      dialect: "sqlite",
+      location: `sqlite:${file}`,
+      ...(file === ":memory:" ? {} : { file }),
+      close: () => db.destroy(),
+    };
   }
   throw new Error(`database.url must start with sqlite: or postgres:// (got "${url}")`);
 }

@@ -12,6 +12,7 @@ export const TABLES: (keyof DB)[] = [
   "systems",
   "api_tokens",
   "inventory_records",
+  "inventory_documents",
   "inventory_diffs",
   "alerts",
   "jobs",

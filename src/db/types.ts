@@ -40,12 +40,17 @@ export interface InventoryRecordsTable {
   id: Generated<number>;
   system_id: string;
   received_at: string;
-  data: string;
   data_hash: string;
   data_size: number;
   processed_at: string | null;
   has_changes: number;
   change_count: number;
+}
+
+/** The canonical JSON of a record's document, apart from the record row so that row stays small. */
+export interface InventoryDocumentsTable {
+  record_id: number;
+  data: string;
 }
 
 export interface InventoryDiffsTable {
@@ -188,6 +193,17 @@ export interface CfUsageEventsTable {
   entity: string;
   /** JSON of the NormalizedEntity; null for events stored before migration 005 and for unreadable entities. */
   normalized: string | null;
+  /** What the interval builder reads (migration 010, cloudfoundry/event-columns.ts); null only while migrating. */
+  transition: "start" | "stop" | "none" | null;
+  resource_type: "app" | "task" | "staging" | "service" | null;
+  resource_name: string | null;
+  plan_guid: string | null;
+  plan_name: string | null;
+  org_name: string | null;
+  space_guid: string | null;
+  space_name: string | null;
+  instance_count: number | null;
+  memory_in_mb: number | null;
 }
 
 export interface CfMarkersTable {
@@ -284,6 +300,7 @@ export interface DB {
   systems: SystemsTable;
   api_tokens: ApiTokensTable;
   inventory_records: InventoryRecordsTable;
+  inventory_documents: InventoryDocumentsTable;
   inventory_diffs: InventoryDiffsTable;
   alerts: AlertsTable;
   jobs: JobsTable;

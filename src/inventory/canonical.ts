@@ -22,6 +22,24 @@ function hasNoJsonForm(value: unknown): boolean {
   return value === undefined || typeof value === "function" || typeof value === "symbol";
 }
 
+// Documents of one fleet share most of their keys; quoting each anew was a tenth of the writer's time.
+const QUOTED_KEYS_MAX = 10_000;
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(name: string): string {
+  let quoted = quotedKeys.get(name);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(name);
+    if (quotedKeys.size < QUOTED_KEYS_MAX) quotedKeys.set(name, quoted);
+  }
+  return quoted;
+}
+
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
+}
+
 /** Beyond this depth the recursive writer hands over to the iterative one, which cannot overflow the stack. */
 const RECURSION_LIMIT = 512;
 
@@ -69,13 +87,13 @@ function writeValue(input: unknown, key: string | number, depth: number): string
         return `${text}]`;
       }
       const source = value as Record<string, unknown>;
-      const keys = Object.keys(source).sort();
+      const keys = Object.keys(source);
+      if (!isSorted(keys)) keys.sort();
       let text = "{";
       for (const name of keys) {
         const member = writeValue(source[name], name, depth + 1);
         if (member === undefined) continue;
-        if (text.length > 1) text += ",";
-        text += `${JSON.stringify(name)}:${member}`;
+        text += text.length > 1 ? `,${quotedKey(name)}:${member}` : `${quotedKey(name)}:${member}`;
       }
       return `${text}}`;
     }

@@ -24,31 +24,19 @@ export interface DiffRow {
   created_at: string;
 }
 
-/** The record a new document at `at` follows: the latest one received at or before that time. */
-export async function recordBefore(db: Db, systemId: string, at: string, beforeId?: number) {
-  let query = db
-    .selectFrom("inventory_records")
-    .select(["id", "data_hash", "data", "received_at"])
-    .where("system_id", "=", systemId)
-    .orderBy("received_at", "desc")
-    .orderBy("id", "desc")
-    .limit(1);
-  query =
-    beforeId === undefined
-      ? query.where("received_at", "<=", at)
-      : query.where((eb) =>
-          eb.or([eb("received_at", "<", at), eb.and([eb("received_at", "=", at), eb("id", "<", beforeId)])]),
-        );
-  return query.executeTakeFirst();
-}
-
 export async function latestRecord(db: Db, systemId: string) {
   return db
     .selectFrom("inventory_records")
-    .select(["id", "received_at", "data_hash", "data"])
-    .where("system_id", "=", systemId)
-    .orderBy("received_at", "desc")
-    .orderBy("id", "desc")
+    .innerJoin("inventory_documents", "inventory_documents.record_id", "inventory_records.id")
+    .select([
+      "inventory_records.id",
+      "inventory_records.received_at",
+      "inventory_records.data_hash",
+      "inventory_documents.data",
+    ])
+    .where("inventory_records.system_id", "=", systemId)
+    .orderBy("inventory_records.received_at", "desc")
+    .orderBy("inventory_records.id", "desc")
     .limit(1)
     .executeTakeFirst();
 }

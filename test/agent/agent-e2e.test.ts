@@ -168,8 +168,9 @@ describe("agent against a real Fleetledger server", () => {
 
     const record = await db
       .selectFrom("inventory_records")
-      .select(["data"])
-      .where("system_id", "=", systemId)
+      .innerJoin("inventory_documents", "inventory_documents.record_id", "inventory_records.id")
+      .select(["inventory_documents.data"])
+      .where("inventory_records.system_id", "=", systemId)
       .execute();
     expect(record).toHaveLength(1);
     const facts = JSON.parse(record[0]?.data as string).facts;

@@ -81,26 +81,6 @@ describe.each(DIALECTS)("a bill over worker threads on %s", (dialect) => {
     expect(strip(threaded)).toEqual(strip(inline));
   }, 60_000);
 
-  it("bills events stored before their normalized form was kept exactly like the others", async () => {
-    env = await createTestEnv(dialect, pricing);
-    await seed(env);
-    const { parallel: _, ...deps } = billingDeps(env.ctx);
-    const at = new Date("2026-11-05T00:00:00Z");
-    const before = await monthlyBill(deps, "2026-10", undefined, at);
-    const stored = await env.ctx.database.db.selectFrom("cf_usage_events").select("normalized").execute();
-    expect(stored.every((r) => r.normalized !== null)).toBe(true);
-    await env.ctx.database.db
-      .updateTable("cf_usage_events")
-      .set({ normalized: null })
-      .where((eb) => eb(eb("id", "%", 2), "=", 0))
-      .execute();
-    const after = await monthlyBill(deps, "2026-10", undefined, at);
-    expect(after.orgs.map(({ revision, previous, ...o }) => o)).toEqual(
-      before.orgs.map(({ revision, previous, ...o }) => o),
-    );
-    expect(after.totals).toEqual(before.totals);
-  });
-
   it("reports a failure in a worker instead of hanging", async () => {
     env = await createTestEnv(dialect, pricing);
     await seed(env);

@@ -60,7 +60,7 @@ describe.each(DIALECTS)("inventory pipeline on %s", (dialect) => {
     expect(records.map((r) => r.change_count)).toEqual([1, 1, 0]);
 
     // Running a finished job again writes nothing.
-    await processRecord({ db, rules: env.ctx.rules, changeAlertMinutes: 60 }, b.id);
+    await processRecord({ db, dialect: env.ctx.database.dialect, rules: env.ctx.rules, changeAlertMinutes: 60 }, b.id);
     expect(await listDiffs(db, sys.id, { limit: 100, offset: 0 })).toHaveLength(2);
 
     const alerts = await listAlerts(db, { limit: 10, offset: 0 }, at(4));

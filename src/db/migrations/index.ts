@@ -8,6 +8,9 @@ import * as vsphereDayIndex from "./004_vsphere_day_index.js";
 import * as cfNormalized from "./005_cf_normalized.js";
 import * as jobWeight from "./006_job_weight.js";
 import * as telemetry from "./007_telemetry.js";
+import * as inventoryDocuments from "./009_inventory_documents.js";
+import * as cfEventColumns from "./010_cf_event_columns.js";
+import * as cfEventBillIndex from "./011_cf_event_bill_index.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -19,6 +22,9 @@ const ALL: Record<string, DialectMigration> = {
   "005_cf_normalized": cfNormalized,
   "006_job_weight": jobWeight,
   "007_telemetry": telemetry,
+  "009_inventory_documents": inventoryDocuments,
+  "010_cf_event_columns": cfEventColumns,
+  "011_cf_event_bill_index": cfEventBillIndex,
 };
 
 /** Migrations are code, bundled in order; each receives the dialect so DDL differences stay inside migrations/. */
